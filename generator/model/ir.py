@@ -53,8 +53,10 @@ class Tensor:
     quant: Quantization | None = None
     data: np.ndarray | None = None
     index: int = -1  # index in the source model's tensor table, -1 when created by a pass
-    # Set by the alias pass: this tensor is a zero-copy view of `alias_of` (same bytes, other shape).
+    # Set by the alias passes: this tensor owns no memory; its bytes are those of `alias_of` starting
+    # `alias_offset` bytes in (a RESHAPE view at 0, a CONCATENATION input at its slice).
     alias_of: Tensor | None = None
+    alias_offset: int = 0
 
     @property
     def is_constant(self) -> bool:
@@ -70,11 +72,20 @@ class Tensor:
 
     @property
     def storage(self) -> Tensor:
-        """The tensor that owns the bytes (follows RESHAPE aliases)."""
+        """The tensor that owns the bytes (follows aliases to the end)."""
         t = self
         while t.alias_of is not None:
             t = t.alias_of
         return t
+
+    @property
+    def storage_offset(self) -> int:
+        """Byte offset of this tensor inside `storage`."""
+        t, offset = self, 0
+        while t.alias_of is not None:
+            offset += t.alias_offset
+            t = t.alias_of
+        return offset
 
     def __repr__(self) -> str:
         kind = "const " if self.is_constant else ""
@@ -105,6 +116,8 @@ class Graph:
     name: str = ""
     description: str = ""
     metadata: dict[str, bytes] = field(default_factory=dict)
+    # Set by lowering when trailing DEQUANTIZE ops are dropped: the model's float outputs, in order.
+    float_outputs: list[Tensor] = field(default_factory=list)
 
     def tensors(self) -> list[Tensor]:
         """Every tensor referenced by the graph, inputs first, in first-use order, no duplicates."""
