@@ -1,0 +1,57 @@
+"""The `stm32gen` command line: each command parses options, calls one stage, renders the result.
+
+Errors: every `Stm32genError` becomes one line on stderr and its exit code (2 for bad input), here
+and nowhere else (`_Group.invoke`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from typer.core import TyperGroup
+
+from generator.errors import Stm32genError
+
+
+class _Group(TyperGroup):
+    def invoke(self, ctx):  # noqa: ANN001 - click's signature
+        try:
+            return super().invoke(ctx)
+        except Stm32genError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(exc.exit_code) from None
+
+
+app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Int8 TFLite detectors to bit-exact STM32 firmware, validated over serial.")
+console = Console()
+
+ModelArg = Annotated[Path, typer.Argument(help="An int8 .tflite model.", show_default=False)]
+TargetOpt = Annotated[str, typer.Option("--target", "-t", help="Target id (see `stm32gen targets`).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
+DirArg = Annotated[Path, typer.Argument(help="A project directory written by `stm32gen generate`.")]
+
+
+@app.callback()
+def _root(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log each pipeline stage.")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(name)s: %(message)s")
+
+
+@app.command()
+def inspect(model: ModelArg, as_json: JsonOpt = False) -> None:
+    """Read a model, fold its constant subgraphs and report layers, MACs and the SSD head."""
+    from generator.inspect_report import inspect_model, render_inspect
+
+    report = inspect_model(model)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        render_inspect(report, console)
+
+
+def main() -> None:
+    app()
