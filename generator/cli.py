@@ -18,7 +18,7 @@ from generator.errors import Stm32genError
 
 
 class _Group(TyperGroup):
-    def invoke(self, ctx):  # noqa: ANN001 - click's signature
+    def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except Stm32genError as exc:

@@ -61,6 +61,17 @@ def mean_over_spatial_axes(op: Operator) -> str | None:
     return None
 
 
+@rule
+def reshape_keeps_size(op: Operator) -> str | None:
+    """RESHAPE keeps the number of elements and the data type (it is a free view of the same bytes)."""
+    if op.type != "RESHAPE":
+        return None
+    src, out = op.inputs[0], op.outputs[0]
+    if src.size != out.size or src.dtype != out.dtype:
+        return f"'{src.name}' {list(src.shape)} cannot be viewed as {list(out.shape)}"
+    return None
+
+
 def diagnostics(graph: Graph) -> list[tuple[Operator, str]]:
     return [(op, msg) for op in graph.operators for r in RULES if (msg := r(op)) is not None]
 

@@ -6,8 +6,9 @@ them freely. `Graph.operators` is always in execution (topological) order.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 

@@ -106,6 +106,7 @@ class _Reader:
         outputs = [tensor_at(int(i), "graph output") for i in self._vector(sg.OutputsAsNumpy())]
         if any(t is None for t in (*inputs, *outputs)):
             raise ModelFormatError(f"{self.source}: graph input/output index -1")
+        self._check_order(ops, inputs, outputs)  # type: ignore[arg-type]
         metadata = {}
         for i in range(m.MetadataLength()):
             md = m.Metadata(i)
@@ -116,6 +117,24 @@ class _Reader:
             description=(m.Description() or b"").decode("utf-8", "replace"),
             metadata=metadata,
         )
+
+    def _check_order(self, ops: list[Operator], inputs: list[Tensor], outputs: list[Tensor]) -> None:
+        """TFLite executes operators in file order: each reads only constants, graph inputs and
+        tensors written earlier, and each tensor is written once."""
+        ready = {id(t) for t in inputs}
+        for op in ops:
+            for t in op.inputs:
+                if t is not None and not t.is_constant and id(t) not in ready:
+                    raise ModelFormatError(
+                        f"{self.source}: operator #{op.index} {op.type} reads tensor '{t.name}' before any operator writes it"
+                    )
+            for t in op.outputs:
+                if id(t) in ready or t.is_constant:
+                    raise ModelFormatError(f"{self.source}: operator #{op.index} {op.type} overwrites tensor '{t.name}'")
+                ready.add(id(t))
+        for t in outputs:
+            if not t.is_constant and id(t) not in ready:
+                raise ModelFormatError(f"{self.source}: graph output '{t.name}' is never computed")
 
     @staticmethod
     def _vector(v: Any) -> np.ndarray:

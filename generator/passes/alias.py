@@ -11,7 +11,7 @@ def alias_reshapes(graph: Graph) -> Graph:
     """A RESHAPE of a computed tensor becomes a view of its input: NHWC data in row-major order is
     the same bytes whatever the shape, so the operator costs nothing at run time."""
     for op in graph.operators:
-        if op.type == "RESHAPE" and not op.inputs[0].is_constant:
+        if op.type == "RESHAPE" and not op.inputs[0].is_constant and op.inputs[0].nbytes == op.outputs[0].nbytes:
             op.outputs[0].alias_of = op.inputs[0]
             op.outputs[0].alias_offset = 0
     return graph

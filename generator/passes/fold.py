@@ -17,6 +17,7 @@ import numpy as np
 from generator.errors import FoldError
 from generator.model.ir import Graph, Operator, Quantization, Tensor
 from generator.model.reader import MAX_TENSOR_ELEMENTS
+from generator.numerics import dequantize
 
 Evaluator = Callable[[Operator, list[np.ndarray | None]], list[np.ndarray]]
 FOLDERS: dict[str, Evaluator] = {}
@@ -105,7 +106,7 @@ def _concatenation(op: Operator, vals: list[np.ndarray | None]) -> list[np.ndarr
     quantized inputs are requantized to the output's parameters like TFLite's uint8 path."""
     out_q = op.outputs[0].quant
     parts = []
-    for t, v in zip(op.inputs, vals):
+    for t, v in zip(op.inputs, vals, strict=True):
         if out_q is not None and t.quant is not None and not _same_quant(t.quant, out_q):
             info = np.iinfo(v.dtype)
             scale = np.float32(t.quant.scalar_scale) / np.float32(out_q.scalar_scale)
@@ -119,18 +120,17 @@ def _concatenation(op: Operator, vals: list[np.ndarray | None]) -> list[np.ndarr
 
 @folds("DEQUANTIZE")
 def _dequantize(op: Operator, vals: list[np.ndarray | None]) -> list[np.ndarray]:
-    """float32(scale * (q - zp)): the product of a float32 scale and a small integer rounds once,
-    so float32 and float64 evaluation agree with TFLite's kernel bit for bit."""
+    """Per-tensor: TFLite's optimized arithmetic (see generator.numerics). Per-channel: TFLite's
+    reference float(double(scale) * (q - zp))."""
     q = op.inputs[0].quant
     if q is None:
         return [vals[0].astype(np.float32)]
+    if not q.per_channel:
+        return [dequantize(vals[0], q.scalar_scale, q.scalar_zero_point)]
     v = vals[0].astype(np.int64)
-    if q.per_channel:
-        shape = [1] * v.ndim
-        shape[q.axis] = -1
-        scale, zp = q.scale.astype(np.float64).reshape(shape), q.zero_point.reshape(shape)
-    else:
-        scale, zp = np.float64(q.scale[0]), q.zero_point[0]
+    shape = [1] * v.ndim
+    shape[q.axis] = -1
+    scale, zp = q.scale.astype(np.float64).reshape(shape), q.zero_point.reshape(shape)
     return [(scale * (v - zp)).astype(np.float32)]
 
 
@@ -208,7 +208,7 @@ def fold_constants(graph: Graph) -> Graph:
             continue
         except (ValueError, IndexError, TypeError) as exc:
             raise FoldError(f"operator #{op.index} {op.type} cannot be folded: {exc}") from None
-        for t, value in zip(op.outputs, results):
+        for t, value in zip(op.outputs, results, strict=True):
             _set_constant(op, t, value)
     graph.operators = kept
     return graph

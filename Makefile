@@ -1,0 +1,55 @@
+# stm32gen — developer entry points. `make demo` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STM32GEN := $(VENV)/bin/stm32gen
+APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+MODEL ?=
+DEMO_DIR ?= build/demo
+PYTEST_WORKERS ?= 2
+
+.PHONY: setup apt venv test lint fuzz demo bench-host bench-plan bench-pp clean
+
+setup: apt venv
+
+# Installs the cross compiler and QEMU only when one is missing (idempotent).
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+test: setup
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
+
+lint: venv
+	$(VENV)/bin/ruff check generator tests benchmarks
+
+# A longer run of the model-mutation fuzzer than the one in `make test`.
+fuzz: venv
+	STM32GEN_FUZZ_CASES=50000 $(PY) -m pytest -q tests/test_fuzz_reader.py
+
+demo: setup
+	$(PY) -m generator.demo $(if $(MODEL),--model $(MODEL)) --out $(DEMO_DIR)
+
+bench-host: setup
+	$(PY) benchmarks/host_bench.py
+
+bench-plan: venv
+	$(PY) benchmarks/plan_bench.py
+
+bench-pp: setup
+	$(PY) benchmarks/pp_bench.py
+
+clean:
+	rm -rf build .pytest_cache
