@@ -73,7 +73,7 @@ def test_c_detections_equal_fixed_mirror_on_every_image(name, setting, model_run
     pp = host_pp(name, setting)
     params = SETTINGS[setting]
     total = 0
-    for image, r in zip(IMAGES, runs):
+    for image, r in zip(IMAGES, runs, strict=True):
         want = decode("fixed", r.scores, r.boxes, m.anchors, m.score_quant, m.box_quant, params)
         got = pp(r.scores, r.boxes, params.max_detections)
         assert got.tobytes() == want.tobytes(), f"{name} {setting} {image.name}: C {got} != mirror {want}"

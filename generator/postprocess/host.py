@@ -24,8 +24,17 @@ def compile_host_library(src_dir: str | Path, out_path: str | Path, cc: str = "g
     if shutil.which(cc) is None:
         raise ToolMissingError(f"host C compiler '{cc}' is not installed")
     src = Path(src_dir)
-    cmd = [cc, *HOST_CFLAGS, "-fPIC", "-shared", "-Wl,-Bsymbolic", "-o", str(out_path),
-           str(src / "postprocess.c"), str(src / "anchors.c")]
+    cmd = [
+        cc,
+        *HOST_CFLAGS,
+        "-fPIC",
+        "-shared",
+        "-Wl,-Bsymbolic",
+        "-o",
+        str(out_path),
+        str(src / "postprocess.c"),
+        str(src / "anchors.c"),
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise BuildError(f"host build of {src} failed: {proc.stderr.strip()}")

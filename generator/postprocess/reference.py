@@ -13,7 +13,7 @@ class exceeds the threshold. Boxes of zero or negative extent have area 0 and ne
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
