@@ -128,3 +128,14 @@ def test_fixed_point_matches_float_decode_for_99_percent(name, setting, model_ru
     print(f"\n{name} {setting}: {matched}/{floats} float detections matched ({100 * rate:.2f} %)")
     assert floats > 0
     assert rate >= 0.99
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_float_decoder_dequantizes_raw_outputs_exactly_as_litert(name, model_runs):
+    """So `stm32gen run` can feed the device's raw int8 outputs to the float decoder."""
+    m, runs = model_runs(name)
+    params = SETTINGS["evaluation"]
+    for r in runs[:3]:
+        from_raw = decode("float", r.scores, r.boxes, m.anchors, m.score_quant, m.box_quant, params)
+        from_litert = decode("float", r.scores_float, r.boxes_float, m.anchors, m.score_quant, m.box_quant, params)
+        assert from_raw.tobytes() == from_litert.tobytes()

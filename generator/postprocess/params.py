@@ -15,6 +15,7 @@ import numpy as np
 
 from generator.errors import Stm32genError
 from generator.model.ir import Quantization
+from generator.numerics import dequantize
 
 Q15_ONE = 1 << 15  # coordinate scale: value = q / 32768; 1.0 saturates to 32767
 Q15_MAX = Q15_ONE - 1
@@ -50,10 +51,9 @@ class QuantParams:
     zero_point: int
 
     def dequantize(self, q: np.ndarray) -> np.ndarray:
-        """float32 values by the formula of TFLite's reference DEQUANTIZE (double product, then cast).
-        LiteRT's optimised kernel can differ from it by one float32 ulp, so compare against real float
-        outputs with that tolerance, or pass them to the float decoder directly."""
-        return (np.float64(np.float32(self.scale)) * (np.asarray(q, np.int64) - self.zero_point)).astype(np.float32)
+        """float32 exactly as LiteRT's DEQUANTIZE produces the model's float outputs (the project's
+        one implementation, generator.numerics; docs/contracts.md "Numerics")."""
+        return dequantize(np.asarray(q), self.scale, self.zero_point)
 
 
 def as_quant(q: Quantization | QuantParams | tuple[float, int], what: str) -> QuantParams:
