@@ -53,5 +53,19 @@ def inspect(model: ModelArg, as_json: JsonOpt = False) -> None:
         render_inspect(report, console)
 
 
+@app.command("example-model")
+def example_model(
+    out: Annotated[Path, typer.Argument(help="Where to write the .tflite file.")],
+    size: Annotated[int, typer.Option(help="Input height and width in pixels.", min=32, max=320)] = 64,
+    seed: Annotated[int, typer.Option(help="Random seed of the weights.")] = 0,
+) -> None:
+    """Write stm32gen's own small SSD-like int8 detector (same graph structure as ST's models)."""
+    from generator.factory.ssd import build_ssd_model
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(build_ssd_model(seed=seed, input_size=size))
+    console.print(f"wrote {out} ({out.stat().st_size:,} bytes, {size}x{size} input)")
+
+
 def main() -> None:
     app()

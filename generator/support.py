@@ -91,3 +91,15 @@ def check_support(graph: Graph) -> None:
 
 def rules_doc() -> list[dict[str, str]]:
     return [{"rule": r.__name__, "text": " ".join((r.__doc__ or "").split())} for r in RULES]
+
+
+def supported_ops_markdown() -> str:
+    """docs/SUPPORTED_OPS.md, generated from the rules above (`python -m generator.support`)."""
+    lines = ["# What stm32gen compiles", "", "Generated from `generator/support.py` by `python -m generator.support`; "
+             "a test keeps it current.", "", "| rule | statement |", "| --- | --- |"]
+    lines += [f"| `{r['rule']}` | {r['text']} |" for r in rules_doc()]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(supported_ops_markdown(), end="")
