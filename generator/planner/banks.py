@@ -1,10 +1,21 @@
 """Multi-bank orchestration: which region each buffer and each weight goes to.
 
-Activations: the board's activation regions, in its order of preference (fastest first), are laid end
-to end in one virtual address space with a wall at each boundary. One placement algorithm packs all
-buffers into that space; a buffer never straddles a wall, so it lies wholly inside one region. The
-largest buffers are placed first at the lowest addresses, so they land in the fastest bank that holds
-them, and a later (slower, external) bank is used only for what does not fit before it.
+Activations. A *layout* lays segments of the activation regions end to end in one virtual address
+space with a wall at each boundary; one placement algorithm packs all buffers into it, and since no
+buffer straddles a wall each lies wholly inside one region. Several layouts are tried:
+
+1. the board's order of preference (fastest first), then dropping banks while that shrinks the plan;
+2. each single bank that could hold everything alone;
+3. the banks by decreasing size (internal before external);
+4. when some buffers fit no internal bank: the external RAM first, sized to what must go there (the
+   space those buffers leave free between their lifetimes is reused at no cost), then the internal
+   banks, then the rest of the external RAM.
+
+The footprint of a plan is the sum of its regions' high-water marks. The winner uses the least external
+RAM beyond what must be external (slower banks only when needed); then a plan within `GOOD_ENOUGH` of
+the live-set bound beats one that is not; then the smallest; then the earliest layout in the list
+above (the board's preference). Layouts are compared
+with the greedy placer; the chosen one is then packed with the requested algorithm.
 
 Weights: taken in first-use order and put into the first weight region with room (internal flash
 before memory-mapped external flash).
@@ -12,41 +23,151 @@ before memory-mapped external flash).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from generator.errors import PlanError
 from generator.model.ir import Tensor
+from generator.planner.bound import lower_bound
 from generator.planner.lifetimes import ALIGN, Lifetime, align_up
-from generator.planner.placement import Placer
+from generator.planner.placement import GreedyPlacer, Placer
 from generator.targets import TARGETS, Region, Target
 
 EXTERNAL_RAM_KINDS = ("sdram", "psram")
+GOOD_ENOUGH = 1.02
 
 
 def _capacity(r: Region) -> int:
     return r.capacity - r.capacity % ALIGN
 
 
-def place_activations(buffers: Sequence[Lifetime], target: Target, placer: Placer) -> list[tuple[str, int]]:
-    """(region name, offset) per buffer. Raises PlanError when they do not fit."""
-    regions = target.activation_regions
+@dataclass(frozen=True)
+class Segment:
+    region: Region
+    start: int  # offset inside the region's arena
+    length: int
+
+
+@dataclass(frozen=True)
+class _Packed:
+    spots: list[tuple[str, int]] | None  # None: overflowed
+    footprint: int
+    external: int
+    overflow: int
+
+
+def _whole(regions: Sequence[Region]) -> list[Segment]:
+    return [Segment(r, 0, _capacity(r)) for r in regions]
+
+
+def _pack(buffers: Sequence[Lifetime], layout: Sequence[Segment], placer: Placer) -> _Packed:
     starts, top = [], 0
-    for r in regions:
+    for seg in layout:
         starts.append(top)
-        top += _capacity(r)
-    total = top
+        top += seg.length
+    offsets = placer.place(buffers, top, starts[1:])
+    spots, used = [], [0] * len(layout)
+    for b, off in zip(buffers, offsets, strict=True):
+        k = bisect.bisect_right(starts, off) - 1
+        local = off - starts[k]
+        used[k] = max(used[k], local + b.size)
+        spots.append((layout[k].region.name, layout[k].start + local))
+    overflow = max((u - seg.length for u, seg in zip(used, layout, strict=True)), default=0)
+    high: dict[str, int] = {}
+    for u, seg in zip(used, layout, strict=True):
+        if u:
+            high[seg.region.name] = max(high.get(seg.region.name, 0), seg.start + u)
+    external = sum(h for name, h in high.items() if _is_external_ram(_region(layout, name)))
+    return _Packed(spots if overflow <= 0 else None, sum(high.values()), external, max(overflow, 0))
+
+
+def _region(layout: Sequence[Segment], name: str) -> Region:
+    return next(seg.region for seg in layout if seg.region.name == name)
+
+
+def _is_external_ram(r: Region) -> bool:
+    return r.external and r.kind in EXTERNAL_RAM_KINDS
+
+
+def _layouts(buffers: Sequence[Lifetime], regions: Sequence[Region]) -> list[list[Segment]]:
+    greedy = GreedyPlacer()
+    out: list[list[Segment]] = []
+    # 1. preference order, dropping banks while the footprint shrinks
+    current = list(regions)
+    out.append(_whole(current))
+    best = _pack(buffers, _whole(current), greedy)
+    while best.spots is not None and len(current) > 1:
+        trials = []
+        for r in reversed(current):
+            trial = [x for x in current if x is not r]
+            packed = _pack(buffers, _whole(trial), greedy)
+            if packed.spots is not None and packed.footprint < best.footprint:
+                trials.append((packed.footprint, trial, packed))
+        if not trials:
+            break
+        _, current, best = min(trials, key=lambda t: t[0])
+        out.append(_whole(current))
+    # 2. single banks
+    largest = max((b.size for b in buffers), default=0)
+    out += [_whole([r]) for r in regions if _capacity(r) >= largest]
+    # 3. biggest banks first, internal before external
+    out.append(_whole(sorted(regions, key=lambda r: (_is_external_ram(r), -_capacity(r)))))
+    # 4. forced-external first
+    internal = [r for r in regions if not _is_external_ram(r)]
+    external = [r for r in regions if _is_external_ram(r)]
+    need = _forced_external_bytes(buffers, regions)
+    if need and external:
+        ext = external[0]
+        layout = [Segment(ext, 0, need), *_whole(internal)]
+        if need < _capacity(ext):
+            layout.append(Segment(ext, need, _capacity(ext) - need))
+        layout += _whole(external[1:])
+        out.append(layout)
+    return out
+
+
+def _forced_external_bytes(buffers: Sequence[Lifetime], regions: Sequence[Region]) -> int:
+    """Bytes of external RAM the plan cannot avoid: the packed footprint of the buffers no internal
+    bank can hold (0 when there are none or there is no external RAM)."""
+    internal = [r for r in regions if not _is_external_ram(r)]
+    external = [r for r in regions if _is_external_ram(r)]
+    forced = [b for b in buffers if all(b.size > _capacity(r) for r in internal)]
+    if not forced or not external:
+        return 0
+    packed = _pack(forced, _whole(external[:1]), GreedyPlacer())
+    return min(align_up(packed.footprint, ALIGN), _capacity(external[0]))
+
+
+def place_activations(buffers: Sequence[Lifetime], target: Target, placer: Placer) -> list[tuple[str, int]]:
+    """(region name, offset) per buffer, choosing among the layouts described in the module docstring.
+    Raises PlanError naming the regions short when nothing fits."""
+    regions = list(target.activation_regions)
     too_big = [b for b in buffers if all(b.size > _capacity(r) for r in regions)]
     if too_big:
         raise PlanError(_too_big_message(max(too_big, key=lambda b: b.size), target))
-    offsets = placer.place(buffers, total, starts[1:])
-    out = []
-    for b, off in zip(buffers, offsets, strict=True):
-        k = max(i for i, s in enumerate(starts) if s <= off) if off < total else len(regions)
-        if k == len(regions) or off + b.size > starts[k] + _capacity(regions[k]):
-            needed = max(o + x.size for x, o in zip(buffers, offsets, strict=True))
-            raise PlanError(_short_message(needed, total, target))
-        out.append((regions[k].name, off - starts[k]))
-    return out
+    if not buffers:
+        return []
+    bound = lower_bound(buffers)
+    greedy = GreedyPlacer()
+    must_be_external = _forced_external_bytes(buffers, regions)
+    scored = []
+    first_failure = None
+    for n, layout in enumerate(_layouts(buffers, regions)):
+        packed = _pack(buffers, layout, greedy)
+        if packed.spots is None:
+            first_failure = first_failure or (packed, layout)
+            continue
+        good = packed.footprint <= GOOD_ENOUGH * bound
+        scored.append(((max(0, packed.external - must_be_external), not good, packed.footprint, n), layout))
+    if not scored:
+        packed, layout = first_failure
+        raise PlanError(_short_message(bound, packed.overflow, layout[-1].region, target))
+    layout = min(scored, key=lambda s: s[0])[1]
+    final = _pack(buffers, layout, placer)
+    if final.spots is None:  # the requested algorithm did worse than greedy here: keep greedy's plan
+        final = _pack(buffers, layout, greedy)
+    return final.spots
 
 
 def place_weights(tensors: Sequence[Tensor], target: Target) -> list[tuple[str, int, int]]:
@@ -87,7 +208,8 @@ def _too_big_message(b: Lifetime, target: Target) -> str:
             f"({shorts}); {_external_ram_hint(target)}, or use a smaller input size")
 
 
-def _short_message(needed: int, total: int, target: Target) -> str:
+def _short_message(bound: int, overflow: int, last: Region, target: Target) -> str:
     regions = ", ".join(f"{r.name} {_capacity(r)}" for r in target.activation_regions)
-    return (f"activations need {needed} bytes but {target.id}'s activation regions hold {total} ({regions}): "
-            f"short by {needed - total} bytes; {_external_ram_hint(target)}, or use a smaller input size")
+    return (f"activations do not fit {target.id}: {bound} bytes are live at once and the best plan overflows "
+            f"{last.name} by {overflow} bytes (activation regions: {regions}); {_external_ram_hint(target)}, "
+            f"or use a smaller input size")

@@ -28,6 +28,21 @@ def peak(buffers: Sequence[Lifetime], offsets: Sequence[int]) -> int:
     return max((o + b.size for b, o in zip(buffers, offsets, strict=True)), default=0)
 
 
+def segment_tops(buffers: Sequence[Lifetime], offsets: Sequence[int], walls: Sequence[int] = ()) -> list[int]:
+    """High-water mark of each segment between walls (segment k starts at walls[k-1], the first at 0)."""
+    starts = [0, *walls]
+    tops = [0] * len(starts)
+    for b, o in zip(buffers, offsets, strict=True):
+        k = bisect.bisect_right(starts, o) - 1
+        tops[k] = max(tops[k], o + b.size - starts[k])
+    return tops
+
+
+def footprint(buffers: Sequence[Lifetime], offsets: Sequence[int], walls: Sequence[int] = ()) -> int:
+    """Bytes the placement reserves: the sum of the segments' high-water marks (the peak without walls)."""
+    return sum(segment_tops(buffers, offsets, walls))
+
+
 def _clear_walls(offset: int, size: int, walls: Sequence[int]) -> int:
     """The lowest offset >= `offset` at which [offset, offset+size) straddles no wall."""
     while True:
@@ -57,29 +72,42 @@ def place_in_order(buffers: Sequence[Lifetime], order: Sequence[int], walls: Seq
     """Best-fit placement of buffers taken in `order`.
 
     For each buffer: collect the address ranges of the already-placed buffers whose lifetimes overlap
-    it, list the free gaps between them (the last gap is open-ended), and take the smallest gap the
-    buffer fits in (lowest address on ties), after moving its start past any wall it would straddle.
+    it, list the free gaps between them (the last gap is open-ended), move each candidate start past any
+    wall it would straddle, and take the gap that (1) raises its segment's high-water mark least, then
+    (2) is the tightest, then (3) is lowest. Without walls (1) only separates the open top gap from the
+    rest, which is TFLite Micro's greedy; with walls it stops a buffer from topping up one bank when
+    another has room under its mark.
     Limits: a buffer never moves once placed, so an early bad choice is never undone; that is what the
     improvement step is for. Cost O(n^2 log n) for n buffers.
     """
+    starts = [0, *walls]
+    tops = [0] * len(starts)  # high-water mark per segment, absolute
     offsets = [0] * len(buffers)
     placed: list[int] = []
     for i in order:
         b = buffers[i]
         busy = sorted((offsets[j], offsets[j] + buffers[j].size) for j in placed
                       if buffers[j].first_op <= b.last_op and b.first_op <= buffers[j].last_op)
-        best_off, best_gap, cursor = None, None, 0
+        best, best_key, cursor = 0, None, 0
         for start, end in (*busy, (None, None)):
-            gap_end = start  # None: open-ended gap above everything
-            if gap_end is None or gap_end > cursor:
-                off = _clear_walls(cursor, b.size, walls)
-                if gap_end is None or off + b.size <= gap_end:
-                    gap = None if gap_end is None else gap_end - cursor
-                    if best_off is None or (gap is not None and (best_gap is None or gap < best_gap)):
-                        best_off, best_gap = off, gap
+            if start is None or start > cursor:
+                # A gap may span walls: try its start and the start of every segment inside it.
+                inner = walls[bisect.bisect_right(walls, cursor):len(walls) if start is None
+                              else bisect.bisect_left(walls, start)]
+                for candidate in (cursor, *inner):
+                    off = _clear_walls(candidate, b.size, walls)
+                    if start is not None and off + b.size > start:
+                        break
+                    seg = bisect.bisect_right(starts, off) - 1
+                    key = (max(0, off + b.size - max(tops[seg], starts[seg])),
+                           float("inf") if start is None else start - cursor, off)
+                    if best_key is None or key < best_key:
+                        best, best_key = off, key
             if end is not None:
                 cursor = max(cursor, end)
-        offsets[i] = best_off if best_off is not None else 0
+        offsets[i] = best
+        seg = bisect.bisect_right(starts, best) - 1
+        tops[seg] = max(tops[seg], best + b.size)
         placed.append(i)
     return offsets
 
@@ -103,38 +131,43 @@ class GreedyPlacer:
 class ImprovePlacer:
     """Greedy, then a deterministic hill climb over the placement order (after Vela's HillClimbAllocator).
 
-    Each step takes a buffer that ends at the current peak, swaps it with a buffer drawn by a seeded RNG
-    from earlier in the order, and replaces the best order when the peak drops. Fixed seed and a fixed
-    number of iterations make the result byte-identical between runs; it stops early as soon as the
-    peak reaches the live-set bound, which no placement can beat.
+    The objective is the footprint: the sum of each segment's high-water mark (just the peak when there
+    are no walls). Each step takes a buffer that sets some segment's high-water mark, swaps it with a
+    buffer drawn by a seeded RNG from earlier in the order, re-places everything, and keeps the new
+    order when the footprint drops. Fixed seed and iteration count make the result byte-identical
+    between runs; it stops as soon as the footprint reaches the live-set bound, which nothing can beat.
     """
 
     name = "improve"
 
-    def __init__(self, iterations: int = 60, seed: int = 0x5732) -> None:
+    def __init__(self, iterations: int = 40, seed: int = 0x5732) -> None:
         self.iterations = iterations
         self.seed = seed
 
     def place(self, buffers: Sequence[Lifetime], capacity: int, walls: Sequence[int] = ()) -> list[int]:
         order = size_order(buffers)
         best = place_in_order(buffers, order, walls)
-        best_peak = peak(buffers, best)
+        best_cost = footprint(buffers, best, walls)
         target = lower_bound(buffers)
         rng = random.Random(self.seed)
+        starts = [0, *walls]
         for _ in range(self.iterations):
-            if best_peak <= target or len(order) < 2:
+            if best_cost <= target or len(order) < 2:
                 break
-            at_peak = [k for k, i in enumerate(order) if best[i] + buffers[i].size == best_peak]
-            k = at_peak[rng.randrange(len(at_peak))]
+            tops = segment_tops(buffers, best, walls)
+            setters = [k for k, i in enumerate(order)
+                       if best[i] + buffers[i].size - starts[bisect.bisect_right(starts, best[i]) - 1]
+                       == tops[bisect.bisect_right(starts, best[i]) - 1]]
+            k = setters[rng.randrange(len(setters))]
             if k == 0:
                 continue
             j = rng.randrange(k)
             trial = list(order)
             trial[j], trial[k] = trial[k], trial[j]
             offsets = place_in_order(buffers, trial, walls)
-            p = peak(buffers, offsets)
-            if p < best_peak:
-                order, best, best_peak = trial, offsets, p
+            cost = footprint(buffers, offsets, walls)
+            if cost < best_cost:
+                order, best, best_cost = trial, offsets, cost
         return best
 
 

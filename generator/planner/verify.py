@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from generator.errors import GraphInvariantError
 from generator.model.ir import Graph, Tensor
-from generator.planner.plan import Plan
+from generator.planner.plan import Placement, Plan, WeightPlacement
 
 ALIGNMENT = 32
 
@@ -18,7 +18,7 @@ class PlanVerificationError(GraphInvariantError):
     """The memory plan is unsafe: two live buffers share bytes, or a buffer leaves its region."""
 
 
-def _describe(plan: Plan, p) -> str:  # noqa: ANN001 - Placement or WeightPlacement
+def _describe(plan: Plan, p: Placement | WeightPlacement) -> str:
     r = plan.region(p.region)
     start = r.arena_base + p.offset
     return f"'{p.tensor.name}' {p.region}[{start:#010x}..{start + p.size:#010x})"
@@ -98,6 +98,6 @@ def verify_plan(plan: Plan, graph: Graph | None = None) -> None:
         weights_by_region.setdefault(w.region, []).append(w)
     for items in weights_by_region.values():
         items.sort(key=lambda w: w.offset)
-        for a, b in zip(items, items[1:]):
+        for a, b in zip(items, items[1:], strict=False):
             if b.offset < a.offset + a.size:
                 raise PlanVerificationError(f"weights {_describe(plan, a)} and {_describe(plan, b)} overlap")
