@@ -440,10 +440,12 @@ def _dequantize(op: Operator) -> list[KernelCall]:
     assert inp is not None
     _check_dtype(op, inp, "int8")
     _check_dtype(op, out, "float32")
+    scale = _f32(_scale(inp))
     fields = (
         ("int32_t", "size", out.size),
         ("int32_t", "zp", _zp(inp)),
-        ("float", "scale", float(_f32(_scale(inp)))),
+        ("float", "scale", float(scale)),
+        ("float", "bias", float(np.float32(np.float32(-_zp(inp)) * scale))),
     )
     return [KernelCall("sg_dequantize_s8_f32", "sg_dequantize_params_t", fields, (), (inp, out), op)]
 
@@ -478,7 +480,15 @@ def _pad(op: Operator) -> list[KernelCall]:
     return [KernelCall("sg_pad_s8", "sg_pad_params_t", fields, (), (inp, out), op)]
 
 
-SG_MEAN_FLOAT, SG_MEAN_DIVIDE, SG_MEAN_FIXED = 0, 1, 2
+SG_MEAN_RESCALE, SG_MEAN_DIVIDE = 0, 1
+
+
+def mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int, int]:
+    """LiteRT's integer MEAN: QuantizeMultiplier(in/out), then 1/count folded in by shifting the
+    multiplier left by floor(log2(count)) (capped at 32 and at 31 + shift) and dividing."""
+    mult, shift = quantize_multiplier(in_scale / out_scale)
+    fold = min(count.bit_length() - 1, 32, 31 + shift)
+    return (mult << fold) // count, shift - fold
 
 
 def _mean(op: Operator) -> list[KernelCall]:
@@ -492,19 +502,14 @@ def _mean(op: Operator) -> list[KernelCall]:
     if axes != [1, 2]:
         raise CodegenError(f"operator #{op.index} MEAN: axes {axes} are not supported (only [1, 2])")
     n, h, w, c = _nhwc(inp)
-    in_s, out_s = _f32(_scale(inp)), _f32(_scale(out))
+    in_s, out_s = float(_f32(_scale(inp))), float(_f32(_scale(out)))
     in_zp, out_zp = _zp(inp), _zp(out)
-    keep = bool(op.options.get("keep_dims", False))
-    scale = np.float32(in_s / out_s)
-    bias = np.float32(np.float32(np.float32(-in_zp) * scale) + np.float32(0.5))
     mult, shift = 0, 0
-    if keep:
-        mode = SG_MEAN_FIXED
-        mult, shift = mean_fixed_multiplier(float(in_s), float(out_s), h * w)
-    elif in_s == out_s and in_zp == out_zp:
+    if in_s == out_s and in_zp == out_zp:
         mode = SG_MEAN_DIVIDE
     else:
-        mode = SG_MEAN_FLOAT
+        mode = SG_MEAN_RESCALE
+        mult, shift = mean_multiplier(in_s, out_s, h * w)
     fields = (
         ("int32_t", "batches", n),
         ("int32_t", "h", h),
@@ -515,20 +520,8 @@ def _mean(op: Operator) -> list[KernelCall]:
         ("int32_t", "out_zp", out_zp),
         ("int32_t", "mult", mult),
         ("int32_t", "shift", shift),
-        ("float", "scale", float(scale)),
-        ("float", "bias", float(bias)),
     )
     return [KernelCall("sg_mean_hw_s8", "sg_mean_params_t", fields, (), (inp, out), op)]
-
-
-def mean_fixed_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int, int]:
-    """keep_dims MEAN (optimized_integer_ops::Mean): QuantizeMultiplier(in/out) then fold 1/count
-    by normalising count into the multiplier's headroom."""
-    m, s = quantize_multiplier(in_scale / out_scale)
-    # count = c_norm * 2^-clz style folding: shift left by the leading zeros of count, divide.
-    bits = 32 - count.bit_length()  # CountLeadingZeros(uint32 count)
-    num = m << (bits - 1) if bits >= 1 else m
-    return int(num // count) if count else 0, s - bits + 1 + 0
 
 
 _HANDLERS = {

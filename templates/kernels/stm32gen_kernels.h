@@ -3,7 +3,8 @@
  * (optimized) CPU kernels for int8 TFLite models.
  *
  * Plain C99, no heap, only memcpy/memset from libc. Copied verbatim into generated projects.
- * Build without -ffast-math and without FP contraction (-std=c99 implies -ffp-contract=off in GCC):
+ * Build with -ffp-contract=off and without -ffast-math (GCC's -std=c99 implies the former, -std=gnu99
+ * does not):
  * SOFTMAX, RESIZE_BILINEAR and DEQUANTIZE reproduce LiteRT's float32 arithmetic step by step.
  *
  * Calling convention: every kernel is  sg_<op>(const params *p, inputs..., output)
@@ -139,11 +140,14 @@ typedef struct {
 void sg_quantize_u8_s8(const sg_requant_params_t *p, const uint8_t *in, int8_t *out);
 void sg_requantize_s8(const sg_requant_params_t *p, const int8_t *in, int8_t *out);
 
-/* DEQUANTIZE int8 -> float32: out = (float)(in - zp) * scale. */
+/* DEQUANTIZE int8 -> float32 as LiteRT's vectorised path computes it: in blocks of 8 elements
+ * out = (float)in * scale + bias with bias = (float)-zp * scale (two float32 roundings; an FMA would
+ * change the last bit); the size % 8 tail elements get (float)(in - zp) * scale. */
 typedef struct {
     int32_t size;
     int32_t zp;
     float scale;
+    float bias;
 } sg_dequantize_params_t;
 
 void sg_dequantize_s8_f32(const sg_dequantize_params_t *p, const int8_t *in, float *out);
@@ -159,21 +163,18 @@ typedef struct {
 void sg_pad_s8(const sg_pad_params_t *p, const int8_t *in, int8_t *out);
 
 /* MEAN over H and W of an NHWC int8 tensor (output [N, C] or [N, 1, 1, C], same bytes).
- * LiteRT takes one of three paths, chosen on the host (kernel_params.py):
- *   SG_MEAN_FLOAT     keep_dims=false, quantisation differs: float32 rescale (scale, bias)
- *   SG_MEAN_DIVIDE    keep_dims=false, same quantisation: integer sum / count (truncating)
- *   SG_MEAN_FIXED     keep_dims=true: fixed-point multiplier folded with 1/(h*w) (mult, shift) */
-#define SG_MEAN_FLOAT 0
+ * LiteRT's integer mean, one of two paths chosen on the host (kernel_params.py):
+ *   SG_MEAN_RESCALE  quantisation differs: (sum - in_zp * h * w) * mult/shift (1/(h*w) folded
+ *                    into the multiplier) + out_zp
+ *   SG_MEAN_DIVIDE   same quantisation: sum / (h * w), truncating integer division */
+#define SG_MEAN_RESCALE 0
 #define SG_MEAN_DIVIDE 1
-#define SG_MEAN_FIXED 2
 typedef struct {
     int32_t batches;
     int32_t h, w, c;
     int32_t mode;                 /* SG_MEAN_* */
     int32_t in_zp, out_zp;
-    int32_t mult, shift;          /* SG_MEAN_FIXED */
-    float scale;                  /* SG_MEAN_FLOAT: in_scale / out_scale */
-    float bias;                   /* SG_MEAN_FLOAT: -in_zp * scale + 0.5f */
+    int32_t mult, shift;          /* SG_MEAN_RESCALE */
 } sg_mean_params_t;
 
 void sg_mean_hw_s8(const sg_mean_params_t *p, const int8_t *in, int8_t *out);
