@@ -1,0 +1,232 @@
+"""Emit the C network: network.h / network.c (templates/network) plus the weights blob.
+
+The network is a straight-line list of kernel calls, one block per operator, each reading and
+writing fixed addresses: activations at their planned offsets inside one static arena per memory
+region (section `.arena.<REGION>`), constants inside one blob per weight region, assembled from a
+binary file with `.incbin` (section `.weights.<REGION>`; generator/firmware/layout.py pins both).
+Operators that only re-view bytes (aliased RESHAPE, CONCATENATION whose inputs were produced in
+place) emit no code. Everything is derived from the lowered graph and the plan, in a fixed order,
+so the same inputs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from generator.codegen.kernel_params import KernelCall, c_literal, kernel_calls
+from generator.codegen.plan_hash import plan_hash
+from generator.errors import CodegenError
+from generator.model.ir import Graph, Operator, Tensor
+from generator.planner import Plan
+from generator.resources import templates_dir
+
+BLOB_ALIGN = 32  # the planner's alignment: every weight offset is a multiple of it
+DTYPE_CODES = {"int8": 1, "uint8": 2, "float32": 3}
+_CTYPES = {"int8": "int8_t", "uint8": "uint8_t", "float32": "float", "int32": "int32_t"}
+
+
+@dataclass(frozen=True)
+class WeightBlob:
+    region: str
+    symbol: str  # C/assembly symbol of the blob's first byte
+    section: str
+    filename: str  # the .bin file, included by weights.S
+    data: bytes
+
+
+@dataclass(frozen=True)
+class NetworkSources:
+    files: dict[str, bytes]  # file name -> content
+    blobs: tuple[WeightBlob, ...]
+    plan_hash: str
+
+
+def _slug(region: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in region.lower())
+
+
+def _tag(region: str) -> str:
+    """Section name suffix: the region name with non-alphanumerics as '_', case kept."""
+    return "".join(c if c.isalnum() else "_" for c in region)
+
+
+def _dtype(t: Tensor) -> str:
+    return np.dtype(t.dtype).name
+
+
+def weight_blobs(plan: Plan) -> tuple[WeightBlob, ...]:
+    """One blob per weight region in use, each constant at its planned offset (gaps zero)."""
+    primary = plan.target.weight_regions[0].name if plan.target.weight_regions else None
+    by_region: dict[str, list] = {}
+    for w in plan.weights:
+        by_region.setdefault(w.region, []).append(w)
+    blobs = []
+    for region in sorted(by_region, key=lambda r: (r != primary, r)):
+        placed = by_region[region]
+        size = max(w.offset + w.size for w in placed)
+        size = -(-size // BLOB_ALIGN) * BLOB_ALIGN
+        buf = bytearray(size)
+        for w in placed:
+            raw = np.ascontiguousarray(w.tensor.data).astype(w.tensor.data.dtype.newbyteorder("<"), copy=False)
+            data = raw.tobytes()
+            buf[w.offset:w.offset + len(data)] = data
+        suffix = "" if region == primary else f"_{_slug(region)}"
+        blobs.append(WeightBlob(region, f"stm32gen_weights{suffix}", f".weights.{_tag(region)}", f"weights{suffix}.bin",
+                                bytes(buf)))
+    return tuple(blobs)
+
+
+class _Addresser:
+    """C expressions for tensor addresses: arena or blob symbol plus the planned offset."""
+
+    def __init__(self, plan: Plan, blobs: tuple[WeightBlob, ...]) -> None:
+        self.plan = plan
+        self.blob_symbol = {b.region: b.symbol for b in blobs}
+        self.weights = {id(w.tensor): w for w in plan.weights}
+
+    def base(self, t: Tensor) -> str:
+        """`symbol + offset` (a uint8_t pointer) of t's first byte."""
+        if t.is_constant:
+            w = self.weights.get(id(t))
+            if w is None:
+                raise CodegenError(f"constant tensor {t.name!r} has no place in the memory plan")
+            return f"{self.blob_symbol[w.region]} + {w.offset}"
+        try:
+            region, offset = self.plan.address_of(t)
+        except KeyError:
+            raise CodegenError(f"tensor {t.name!r} has no place in the memory plan") from None
+        return f"{arena_symbol(region)} + {offset}"
+
+    def pointer(self, t: Tensor, writable: bool) -> str:
+        ctype = _CTYPES.get(_dtype(t))
+        if ctype is None:
+            raise CodegenError(f"tensor {t.name!r} has dtype {_dtype(t)}, which the network cannot hold")
+        const = "" if writable and not t.is_constant else "const "
+        return f"({const}{ctype} *)({self.base(t)})"
+
+
+def arena_symbol(region: str) -> str:
+    return f"stm32gen_arena_{_slug(region)}"
+
+
+def _is_view(op: Operator) -> bool:
+    """RESHAPE whose output shares its input's bytes: nothing to run."""
+    return op.type == "RESHAPE" and all(o.alias_of is not None for o in op.outputs)
+
+
+def _c_string(s: str) -> str:
+    out = []
+    for ch in s:
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif " " <= ch <= "~":
+            out.append(ch)
+        else:
+            out.extend(f"\\{b:03o}" for b in ch.encode())
+    return '"' + "".join(out) + '"'
+
+
+def _comment(s: str) -> str:
+    return s.replace("*/", "* /")
+
+
+def _call_context(call: KernelCall, prefix: str, addr: _Addresser) -> dict:
+    arrays = [
+        {"ctype": a.ctype, "name": f"{prefix}_{a.name}", "count": len(a.values),
+         "init": ", ".join(c_literal(a.ctype, v) for v in a.values)}
+        for a in call.arrays
+    ]
+    fields = [{"name": name, "value": c_literal(ctype, value, prefix)} for ctype, name, value in call.params]
+    args = [addr.pointer(t, writable=(i == len(call.args) - 1)) for i, t in enumerate(call.args)]
+    return {"function": call.function, "params_type": call.params_type, "prefix": prefix, "arrays": arrays,
+            "fields": fields, "args": args}
+
+
+def _tensor_context(t: Tensor, addr: _Addresser) -> dict:
+    dtype = _dtype(t)
+    if dtype not in DTYPE_CODES:
+        raise CodegenError(f"tensor {t.name!r} has dtype {dtype}; network inputs and outputs must be int8/uint8")
+    if len(t.shape) > 4:
+        raise CodegenError(f"tensor {t.name!r} has rank {len(t.shape)}; the network API holds rank <= 4")
+    dims = [int(d) for d in t.shape] + [0] * (4 - len(t.shape))
+    scale = t.quant.scalar_scale if t.quant is not None else 0.0
+    zp = t.quant.scalar_zero_point if t.quant is not None else 0
+    return {"name": _c_string(t.name), "dtype": DTYPE_CODES[dtype], "rank": len(t.shape),
+            "dims": ", ".join(str(d) for d in dims), "scale": c_literal("float", scale), "zero_point": zp,
+            "data": f"(void *)({addr.base(t)})", "bytes": t.nbytes}
+
+
+def network_context(graph: Graph, plan: Plan, model_name: str, model_sha256: str) -> dict:
+    """Everything network.h.j2 / network.c.j2 print, computed here so the templates stay thin."""
+    if len(graph.inputs) != 1:
+        raise CodegenError(f"the network API has one input; the model has {len(graph.inputs)}")
+    blobs = weight_blobs(plan)
+    addr = _Addresser(plan, blobs)
+    steps = []
+    for i, op in enumerate(graph.operators):
+        calls = [] if _is_view(op) else kernel_calls(op)
+        outs = [o for o in op.outputs if o is not None]
+        steps.append({
+            "index": i,
+            "source_index": op.index,
+            "type": op.type,
+            "comment": _comment(f"#{i} {op.type} -> {', '.join(o.name for o in outs)}"),
+            "calls": [_call_context(c, f"op{i}" if len(calls) == 1 else f"op{i}_{k}", addr)
+                      for k, c in enumerate(calls)],
+            "dumps": [{"name": _c_string(o.name), "pointer": f"({addr.base(o)})", "bytes": o.nbytes} for o in outs],
+        })
+    regions = [{"symbol": arena_symbol(r.name), "section": f".arena.{_tag(r.name)}", "size": r.activations_bytes,
+                "name": r.name} for r in plan.regions if r.activations_bytes > 0]
+    return {
+        "model_name": _comment(model_name),
+        "model_sha256": model_sha256,
+        "plan_hash": plan_hash(plan),
+        "num_ops": len(graph.operators),
+        "num_outputs": len(graph.outputs),
+        "input_bytes": graph.inputs[0].nbytes,
+        "input": _tensor_context(graph.inputs[0], addr),
+        "outputs": [_tensor_context(t, addr) for t in graph.outputs],
+        "arenas": regions,
+        "blobs": [{"symbol": b.symbol, "section": b.section, "filename": b.filename, "size": len(b.data),
+                   "region": b.region} for b in blobs],
+        "steps": steps,
+        "_blobs": blobs,
+    }
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir() / "network")),
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+        autoescape=False,
+    )
+
+
+def render_network(graph: Graph, plan: Plan, model_name: str, model_sha256: str) -> NetworkSources:
+    """network.h, network.c, weights.S and one weights*.bin per weight region."""
+    ctx = network_context(graph, plan, model_name, model_sha256)
+    env = _env()
+    files = {
+        "network.h": env.get_template("network.h.j2").render(ctx).encode(),
+        "network.c": env.get_template("network.c.j2").render(ctx).encode(),
+        "weights.S": env.get_template("weights.S.j2").render(ctx).encode(),
+    }
+    for b in ctx["_blobs"]:
+        files[b.filename] = b.data
+    return NetworkSources(files, ctx["_blobs"], ctx["plan_hash"])
+
+
+def write_network(sources: NetworkSources, out_dir: Path) -> list[Path]:
+    """Write the files, leaving a file untouched when its bytes are unchanged (keeps make fast)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, data in sorted(sources.files.items()):
+        path = out_dir / name
+        if not path.exists() or path.read_bytes() != data:
+            path.write_bytes(data)
+        written.append(path)
+    return written

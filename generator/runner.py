@@ -1,0 +1,150 @@
+"""`stm32gen run`: feed inputs to a built host project and return the model's outputs.
+
+The host executable (templates/projects/host/main.c) is a filter: raw uint8 inputs on stdin, for
+each the raw output bytes (then the detection records) on stdout, so a whole batch costs one
+process. Raw int8 outputs become the model's float32 outputs here, with LiteRT's own DEQUANTIZE
+arithmetic (generator.codegen.dequantize), so they compare bit for bit with the .tflite.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from generator.codegen.build import executable
+from generator.codegen.dequantize import tflite_dequantize
+from generator.codegen.project import MANIFEST
+from generator.errors import Stm32genError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".tif", ".tiff", ".webp")
+
+
+class InputError(Stm32genError):
+    """An input file that cannot be fed to the model (wrong type, shape or format)."""
+
+
+class RunError(Stm32genError):
+    """The project's executable failed or answered with the wrong number of bytes."""
+
+
+def read_manifest(project_dir: str | Path) -> dict[str, Any]:
+    path = Path(project_dir) / MANIFEST
+    if not path.is_file():
+        raise RunError(f"'{project_dir}' has no {MANIFEST}: is it a directory written by `stm32gen generate`?")
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise RunError(f"{path} is not valid JSON ({exc})") from None
+
+
+def load_inputs(path: str | Path, shape: Sequence[int]) -> np.ndarray:
+    """An N x H x W x C uint8 batch from a .npy (uint8 HWC or NHWC) or an image (RGB, nearest resize)."""
+    path = Path(path)
+    _, h, w, c = (int(d) for d in shape)
+    if not path.is_file():
+        raise InputError(f"input file '{path}' does not exist")
+    if path.suffix.lower() == ".npy":
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (ValueError, OSError) as exc:
+            raise InputError(f"input '{path}' is not a readable .npy file ({exc})") from None
+        if arr.dtype != np.uint8:
+            raise InputError(f"input '{path}' has dtype {arr.dtype}; the model takes uint8")
+        if arr.ndim == 3:
+            arr = arr[None]
+        if arr.ndim != 4 or tuple(arr.shape[1:]) != (h, w, c):
+            raise InputError(f"input '{path}' has shape {list(arr.shape)}; the model takes [{h}, {w}, {c}] "
+                             f"or [N, {h}, {w}, {c}]")
+        return np.ascontiguousarray(arr)
+    if path.suffix.lower() not in IMAGE_SUFFIXES:
+        raise InputError(f"input '{path}' is neither .npy nor an image ({', '.join(IMAGE_SUFFIXES)})")
+    from PIL import Image, UnidentifiedImageError
+
+    if c != 3:
+        raise InputError(f"images give RGB data but the model takes {c} channels; use a .npy input")
+    try:
+        with Image.open(path) as im:
+            rgb = im.convert("RGB").resize((w, h), Image.NEAREST)
+            return np.asarray(rgb, np.uint8)[None].copy()
+    except (UnidentifiedImageError, OSError) as exc:
+        raise InputError(f"input '{path}' is not a readable image ({exc})") from None
+
+
+def _take(buf: bytes, pos: int, n: int) -> tuple[bytes, int]:
+    if pos + n > len(buf):
+        raise RunError(f"the executable answered {len(buf)} bytes, fewer than the outputs need")
+    return buf[pos:pos + n], pos + n
+
+
+def _model_output(raw: bytes, entry: dict[str, Any]) -> np.ndarray:
+    """One model output from its raw bytes: dequantized like TFLite's kernel when the model does."""
+    arr = np.frombuffer(raw, dtype=np.dtype(entry["raw_dtype"]).newbyteorder("<")).reshape(entry["shape"])
+    if entry["dequantize"]:
+        q = entry["quantization"]
+        return tflite_dequantize(arr, q["scale"], q["zero_point"])
+    return arr.astype(np.dtype(entry["dtype"]))
+
+
+def parse_results(data: bytes, manifest: dict[str, Any], count: int, raw: bool = False) -> list[dict[str, np.ndarray]]:
+    """Split the executable's stdout into per-input results: output_0..output_{n-1} (model dtypes, or
+    the raw network tensors with `raw`), plus `detections` (N x 6) and `detection_records`."""
+    outs = manifest["outputs"]
+    pp = manifest.get("postprocess")
+    results, pos = [], 0
+    for _ in range(count):
+        res: dict[str, np.ndarray] = {}
+        for i, entry in enumerate(outs):
+            n = int(np.prod(entry["shape"])) * np.dtype(entry["raw_dtype"]).itemsize
+            chunk, pos = _take(data, pos, n)
+            res[f"output_{i}"] = (np.frombuffer(chunk, np.dtype(entry["raw_dtype"])).reshape(entry["shape"]).copy()
+                                  if raw else _model_output(chunk, entry))
+        if pp is not None:
+            from generator.postprocess.reference import detections_to_array, records_from_bytes
+
+            head, pos = _take(data, pos, 4)
+            n = int.from_bytes(head, "little")
+            recs, pos = _take(data, pos, 12 * n)
+            records = records_from_bytes(recs)
+            sq = outs[pp["scores_output"]]["quantization"]
+            res["detections"] = detections_to_array(records, (sq["scale"], sq["zero_point"]))
+            res["detection_records"] = records
+        results.append(res)
+    if pos != len(data):
+        raise RunError(f"the executable answered {len(data) - pos} bytes more than {count} results")
+    return results
+
+
+def run_batch(project_dir: str | Path, inputs: np.ndarray, variant: str = "release", raw: bool = False,
+              env: dict[str, str] | None = None, timeout: float = 600) -> list[dict[str, np.ndarray]]:
+    """Run every image of the N x H x W x C uint8 batch through the built executable, in one process."""
+    manifest = read_manifest(project_dir)
+    if manifest.get("target") != "host":
+        raise RunError(f"`run` executes host projects; '{project_dir}' targets {manifest.get('target')}: "
+                       "use `stm32gen validate`")
+    exe = executable(project_dir, variant)
+    if not exe.is_file():
+        raise RunError(f"'{exe}' does not exist: run `stm32gen build {project_dir}` first")
+    shape = tuple(manifest["input"]["shape"])
+    batch = np.ascontiguousarray(inputs, dtype=np.uint8)
+    if batch.ndim != 4 or batch.shape[1:] != shape[1:]:
+        raise InputError(f"inputs have shape {list(batch.shape)}; the model takes [N, {', '.join(map(str, shape[1:]))}]")
+    proc = subprocess.run([str(exe)], input=batch.tobytes(), capture_output=True, timeout=timeout, env=env,
+                          check=False)
+    if proc.returncode != 0:
+        raise RunError(f"'{exe}' exited with status {proc.returncode}: {proc.stderr.decode(errors='replace').strip()}")
+    return parse_results(proc.stdout, manifest, len(batch), raw=raw)
+
+
+def run_file(project_dir: str | Path, input_path: str | Path, out_path: str | Path) -> dict[str, np.ndarray]:
+    """`stm32gen run DIR --input FILE --out OUT.npz`: one input (or the first of a .npy batch)."""
+    manifest = read_manifest(project_dir)
+    batch = load_inputs(input_path, manifest["input"]["shape"])
+    result = run_batch(project_dir, batch[:1])[0]
+    result.pop("detection_records", None)
+    np.savez(out_path, **result)
+    return result
