@@ -1,0 +1,79 @@
+"""The body of `stm32gen validate DIR`: project + device (or emulator) + inputs -> report, exit status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+
+from rich.console import Console
+
+from generator.errors import Stm32genError, ToolMissingError, ValidationMismatch
+from generator.validation import report
+from generator.validation.inputs import collect_inputs
+from generator.validation.project import load_project
+from generator.validation.reference import LiteRTReference
+from generator.validation.runner import Expectations, validate
+
+
+def _device(project_dir: Path, device: str | None, emulate: bool) -> AbstractContextManager[str]:
+    if (device is None) == (not emulate):
+        raise Stm32genError("give exactly one of --device URL and --emulate")
+    if device is not None:
+        return nullcontext(device)
+    try:
+        from generator.firmware.emulate import Emulator
+    except ImportError:
+        raise ToolMissingError("--emulate needs generator.firmware.emulate, which this build does not have") from None
+    return Emulator(project_dir)
+
+
+def _macs(model_path: Path) -> int | None:
+    try:
+        from generator.analysis import layers
+        from generator.pipeline import load_graph
+    except ImportError:
+        return None
+    return sum(layer.macs for layer in layers(load_graph(model_path)))
+
+
+def run_validate(
+    project_dir: Path,
+    *,
+    device: str | None,
+    emulate: bool,
+    images: Sequence[Path],
+    random_n: int,
+    baud: int = 115200,
+    json_path: Path | None = None,
+    html_path: Path | None = None,
+    resume: bool = False,
+    console: Console | None = None,
+) -> dict:
+    """Validate and report; raises ValidationMismatch (exit 1) unless every input matched."""
+    console = console or Console()
+    project = load_project(project_dir)
+    expect = Expectations(project.model_sha256, project.plan_hash, project.macs or _macs(project.model_path))
+    log_path = project.dir / "validation" / "results.jsonl"
+    with _device(project.dir, device, emulate) as url:
+        outcome = validate(
+            url,
+            lambda info: collect_inputs(images, random_n, info.input.shape),
+            lambda info: LiteRTReference(project.model_path, info, project.postprocess),
+            expect,
+            log_path,
+            resume=resume,
+            baud=baud,
+            console=console,
+        )
+    summary = report.summarize(outcome.records, outcome.info, expect.macs, outcome.retransmissions)
+    report.render_table(summary, console)
+    if json_path:
+        report.write_json(json_path, summary)
+    if html_path:
+        report.write_html(html_path, summary, outcome.records)
+    if not summary["ok"]:
+        raise ValidationMismatch(
+            f"{len(summary['failures'])} of {summary['images']} inputs differ from the reference (details in {log_path})"
+        )
+    return summary
