@@ -42,6 +42,12 @@ def _conv_out(size: int, kernel: int, stride: int, padding: str) -> int:
     return math.ceil(size / stride) if padding == "SAME" else (size - kernel) // stride + 1
 
 
+def _kernel(rng: np.random.Generator) -> tuple[int, int]:
+    """1..5, square four times out of five (as most real kernels are)."""
+    kh = int(rng.integers(1, 6))
+    return kh, kh if rng.random() < 0.8 else int(rng.integers(1, 6))
+
+
 def _pick(rng: np.random.Generator, value: Any, choices: tuple[Any, ...]) -> Any:
     return value if value is not None else choices[int(rng.integers(len(choices)))]
 
@@ -53,7 +59,7 @@ def conv2d_graph(
     padding = _pick(rng, padding, ("SAME", "VALID"))
     activation = _pick(rng, activation, ACTIVATIONS)
     stride = _pick(rng, stride, (1, 2))
-    kh, kw = kernel or ((k := int(rng.integers(1, 6))), k if rng.random() < 0.8 else int(rng.integers(1, 6)))
+    kh, kw = kernel or _kernel(rng)
     h, w = _hw(rng, max(kh, kw) if padding == "VALID" else 1)
     cin, cout = int(rng.integers(1, 17)), int(rng.integers(1, 17))
     g = GraphBuilder(f"CONV_2D k{kh}x{kw} s{stride} {padding} {activation} in {h}x{w}x{cin} out {cout}")
@@ -91,7 +97,7 @@ def depthwise_conv2d_graph(
     activation = _pick(rng, activation, ACTIVATIONS)
     stride = _pick(rng, stride, (1, 2))
     mult = depth_multiplier if depth_multiplier is not None else int(rng.choice([1, 1, 2, 3]))
-    kh, kw = kernel or ((k := int(rng.integers(1, 6))), k if rng.random() < 0.8 else int(rng.integers(1, 6)))
+    kh, kw = kernel or _kernel(rng)
     h, w = _hw(rng, max(kh, kw) if padding == "VALID" else 1)
     cin = int(rng.integers(1, 17))
     cout = cin * mult
