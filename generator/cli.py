@@ -67,5 +67,35 @@ def example_model(
     console.print(f"wrote {out} ({out.stat().st_size:,} bytes, {size}x{size} input)")
 
 
+@app.command()
+def generate(model: ModelArg, out: Annotated[Path, typer.Option("--out", "-o", help="Project directory to write.")],
+             target: TargetOpt = "host") -> None:
+    """Generate the C network (+ SSD post-processing) and a buildable project for a target."""
+    from generator.codegen.project import generate_project
+
+    g = generate_project(model, target, out)
+    console.print(f"wrote {out} for {g.manifest['target']} (plan {g.manifest['plan_hash']})")
+
+
+@app.command()
+def build(project: DirArg,
+          variant: Annotated[str, typer.Option(help="Host build: release, debug (tensor dumps) or asan.")] = "release",
+          ) -> None:
+    """Compile a generated project (native executable for host, firmware image for boards)."""
+    from generator.codegen.build import build_project
+
+    console.print(f"built {build_project(project, variant)}")
+
+
+@app.command()
+def run(project: DirArg, input: Annotated[Path, typer.Option("--input", "-i", help=".npy (uint8 HWC/NHWC) or image.")],
+        out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the .npz of outputs.")]) -> None:
+    """Run one input through a built host project; save output_0..n-1 (+ detections) to an .npz."""
+    from generator.runner import run_file
+
+    result = run_file(project, input, out)
+    console.print(f"wrote {out}: " + ", ".join(f"{k} {list(v.shape)}" for k, v in result.items()))
+
+
 def main() -> None:
     app()
