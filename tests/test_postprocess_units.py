@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -188,3 +190,15 @@ def test_decode_rejects_unknown_mode_float_input_in_fixed_mode_and_shape_mismatc
         decode("fixed", scores.astype(np.float32), boxes, anchors, SOFTMAX_Q, (0.1, 0))
     with pytest.raises(PostprocessError, match=r"\[2, 4\]"):
         decode("fixed", scores, boxes[:2], anchors, SOFTMAX_Q, (0.1, 0))
+
+
+STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-Wpedantic", "-Wconversion", "-Wsign-conversion", "-O2"]
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc not installed")
+@pytest.mark.parametrize("params", [PostprocessParams(), PostprocessParams(0.001, 0.45, 100)])
+def test_generated_c_compiles_warning_free_for_cortex_m7(tmp_path, params):
+    d = _render(tmp_path, "m7", params)
+    cmd = ["arm-none-eabi-gcc", *STRICT, "-mcpu=cortex-m7", "-mthumb", "-c", "postprocess.c", "anchors.c"]
+    proc = subprocess.run(cmd, cwd=d, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
