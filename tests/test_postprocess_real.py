@@ -139,3 +139,19 @@ def test_float_decoder_dequantizes_raw_outputs_exactly_as_litert(name, model_run
         from_raw = decode("float", r.scores, r.boxes, m.anchors, m.score_quant, m.box_quant, params)
         from_litert = decode("float", r.scores_float, r.boxes_float, m.anchors, m.score_quant, m.box_quant, params)
         assert from_raw.tobytes() == from_litert.tobytes()
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_pipeline_ssd_head_renders_the_same_c_as_the_litert_outputs(name, model_runs, tmp_path):
+    """`generate` feeds the folded graph's head to render_postprocess; it must match what these tests pin."""
+    from generator.pipeline import load_graph, lower_graph
+    from generator.ssd import find_ssd_head
+
+    m, _ = model_runs(name)
+    head = find_ssd_head(lower_graph(load_graph(SHARED / "models" / name)))
+    params = SETTINGS["evaluation"]
+    a = render_postprocess(
+        tmp_path / "a", head.anchors.data, head.scores.quant, head.boxes.quant, head.num_classes, params
+    )
+    b = render_postprocess(tmp_path / "b", m.anchors, m.score_quant, m.box_quant, m.num_classes, params)
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
