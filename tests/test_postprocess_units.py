@@ -57,12 +57,18 @@ def test_iou_threshold_becomes_an_exact_ratio_for_decimal_values(threshold, rati
 
 
 @settings(max_examples=200, deadline=None)
-@given(scale=st.floats(1e-5, 1.0), frac_bits=st.integers(8, 15))
+@given(scale=st.floats(1e-5, 0.4), frac_bits=st.integers(8, 15))
 def test_box_multiplier_is_normalised_and_within_half_an_lsb(scale, frac_bits):
     bm = box_multiplier(QuantParams(scale, 0), frac_bits)
     assert 1 << 30 <= bm.mult < 1 << 31
     real = float(np.float32(scale)) * 2.0 ** (15 - frac_bits)
     assert abs(bm.mult - real * 2.0**bm.shift) <= 0.5
+
+
+@pytest.mark.parametrize("scale", [1000.0, 1e-12])
+def test_absurd_box_scale_is_refused_naming_it(scale):
+    with pytest.raises(PostprocessError, match=f"box quantization scale {scale!r}"):
+        box_multiplier(QuantParams(scale, 0), 14)
 
 
 @pytest.mark.parametrize(

@@ -112,8 +112,11 @@ def box_multiplier(box_quant: QuantParams, anchor_frac_bits: int) -> BoxMultipli
     if mult == 1 << 31:  # rounding carried into the next power of two
         mult >>= 1
         shift -= 1
-    # off * size < 2^24 and mult < 2^31 keep the product below 2^55; the shift must stay a valid
-    # 64-bit shift with a rounding term.
-    if not 1 <= shift <= 62:
-        raise PostprocessError(f"box quantization scale {box_quant.scale!r} is outside the supported range")
+    # off * size < 2^24 and mult < 2^31 keep the 64-bit product below 2^55; shift >= 24 keeps the
+    # decoded delta (< 2^24 * 2^(31 - shift)) inside int32, and shift <= 62 leaves room for rounding.
+    if not 24 <= shift <= 62:
+        raise PostprocessError(
+            f"box quantization scale {box_quant.scale!r} is outside the supported range "
+            f"(box_scale * 2^{15 - anchor_frac_bits} must lie in [2^-32, 2^7))"
+        )
     return BoxMultiplier(mult, shift)
