@@ -15,7 +15,8 @@ The footprint of a plan is the sum of its regions' high-water marks. The winner 
 RAM beyond what must be external (slower banks only when needed); then a plan within `GOOD_ENOUGH` of
 the live-set bound beats one that is not; then the smallest; then the earliest layout in the list
 above (the board's preference). Layouts are compared
-with the greedy placer; the chosen one is then packed with the requested algorithm.
+with the greedy placer; the chosen one is then packed with the requested algorithm, and finally buffers
+move to faster banks wherever there is room under those banks' high-water marks (`promote`).
 
 Weights: taken in first-use order and put into the first weight region with room (internal flash
 before memory-mapped external flash).
@@ -167,7 +168,35 @@ def place_activations(buffers: Sequence[Lifetime], target: Target, placer: Place
     final = _pack(buffers, layout, placer)
     if final.spots is None:  # the requested algorithm did worse than greedy here: keep greedy's plan
         final = _pack(buffers, layout, greedy)
-    return final.spots
+    return promote(buffers, final.spots, regions)
+
+
+def promote(buffers: Sequence[Lifetime], spots: list[tuple[str, int]], regions: Sequence[Region]
+            ) -> list[tuple[str, int]]:
+    """Move buffers into more preferred banks where that costs nothing: the lowest free slot under the
+    bank's current high-water mark, free for the buffer's whole lifetime. Largest buffers first. The
+    footprint never grows, and a buffer only leaves a slower bank for a faster one (the layouts above
+    may park a small buffer in external RAM next to the ones that must be there)."""
+    rank = {r.name: n for n, r in enumerate(regions)}
+    spots = list(spots)
+    high = {r.name: 0 for r in regions}
+    for b, (name, off) in zip(buffers, spots, strict=True):
+        high[name] = max(high[name], off + b.size)
+    for i in sorted(range(len(buffers)), key=lambda i: (-buffers[i].size, i)):
+        b = buffers[i]
+        for r in regions[: rank[spots[i][0]]]:
+            busy = sorted((spots[j][1], spots[j][1] + buffers[j].size) for j in range(len(buffers))
+                          if j != i and spots[j][0] == r.name and buffers[j].overlaps_in_time(b))
+            cursor, slot = 0, None
+            for start, end in (*busy, (high[r.name], high[r.name])):
+                if start - cursor >= b.size:
+                    slot = cursor
+                    break
+                cursor = max(cursor, end)
+            if slot is not None and slot + b.size <= high[r.name]:
+                spots[i] = (r.name, slot)
+                break
+    return spots
 
 
 def place_weights(tensors: Sequence[Tensor], target: Target) -> list[tuple[str, int, int]]:

@@ -8,8 +8,9 @@ outputs never overlap its inputs (no in-place kernels are assumed).
 - A tensor with `alias_of` owns no memory: its writes and reads count towards its storage tensor
   (a CONCATENATION output is live from the first op writing any of its slices).
 - Graph inputs are live from op 0; graph outputs until op N-1, so the caller can read them after a run.
-- Constants are weights, not activations. So are tensors computed only from constants: a lowered graph
-  has none (load_graph folds them), and if an unfolded graph is given their ops are not planned.
+- Constants are weights, not activations. So are tensors computed only from constants or from static
+  shapes (SHAPE): a lowered graph has none (load_graph folds them), and if an unfolded graph is given
+  their ops are not planned.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def constant_like(graph: Graph) -> set[int]:
     known = {id(t) for t in graph.tensors() if t.is_constant}
     for op in graph.operators:
         ins = [t for t in op.inputs if t is not None]
-        if ins and all(id(t.storage) in known or id(t) in known for t in ins):
+        # SHAPE reads only the (static) shape of its input, never its values.
+        if op.type == "SHAPE" or (ins and all(id(t.storage) in known or id(t) in known for t in ins)):
             known.update(id(t) for t in op.outputs)
     return known
 

@@ -31,8 +31,8 @@ def _needed_intervals(graph: Graph) -> dict[int, tuple[Tensor, int, int]]:
     need: dict[int, list] = {}
     last = max(len(graph.operators) - 1, 0)
     for i, op in enumerate(graph.operators):
-        live_ins = [t for t in op.inputs if t is not None and id(t.storage) not in const]
-        if not live_ins and any(t is not None for t in op.inputs):
+        live_ins = [t for t in op.inputs if t is not None and id(t.storage) not in const and id(t) not in const]
+        if op.type == "SHAPE" or (not live_ins and any(t is not None for t in op.inputs)):
             const.update(id(t) for t in op.outputs)
             continue
         for t in (*live_ins, *op.outputs):
