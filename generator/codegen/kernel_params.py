@@ -480,15 +480,27 @@ def _pad(op: Operator) -> list[KernelCall]:
     return [KernelCall("sg_pad_s8", "sg_pad_params_t", fields, (), (inp, out), op)]
 
 
-SG_MEAN_RESCALE, SG_MEAN_DIVIDE = 0, 1
+SG_MEAN_RESCALE, SG_MEAN_KEEPDIMS = 0, 1
 
 
 def mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int, int]:
-    """LiteRT's integer MEAN: QuantizeMultiplier(in/out), then 1/count folded in by shifting the
-    multiplier left by floor(log2(count)) (capped at 32 and at 31 + shift) and dividing."""
+    """keep_dims=false MEAN: QuantizeMultiplier(double in/out), then 1/count folded in by shifting
+    the multiplier left by floor(log2(count)) (capped at 32 and at 31 + shift) and dividing."""
     mult, shift = quantize_multiplier(in_scale / out_scale)
     fold = min(count.bit_length() - 1, 32, 31 + shift)
     return (mult << fold) // count, shift - fold
+
+
+def mean_keepdims_params(in_scale: np.float32, in_zp: int, out_scale: np.float32, out_zp: int, count: int) -> tuple[int, int, int]:
+    """keep_dims=true MEAN (LiteRT's optimized Mean4D): float32 maths for the bias and the scale
+    in_scale / (count * out_scale), then QuantizeMultiplier."""
+    f32 = np.float32
+    temp = f32(f32(f32(in_zp) * in_scale) / out_scale)
+    temp = f32(temp + f32(0.5)) if temp > 0 else f32(temp - f32(0.5))
+    bias = out_zp - int(temp)  # C float -> int conversion truncates
+    real = f32(in_scale / f32(f32(count) * out_scale))
+    mult, shift = quantize_multiplier(float(real))
+    return mult, shift, bias
 
 
 def _mean(op: Operator) -> list[KernelCall]:
@@ -502,14 +514,15 @@ def _mean(op: Operator) -> list[KernelCall]:
     if axes != [1, 2]:
         raise CodegenError(f"operator #{op.index} MEAN: axes {axes} are not supported (only [1, 2])")
     n, h, w, c = _nhwc(inp)
-    in_s, out_s = float(_f32(_scale(inp))), float(_f32(_scale(out)))
+    in_s, out_s = _f32(_scale(inp)), _f32(_scale(out))
     in_zp, out_zp = _zp(inp), _zp(out)
-    mult, shift = 0, 0
-    if in_s == out_s and in_zp == out_zp:
-        mode = SG_MEAN_DIVIDE
+    bias = 0
+    if op.options.get("keep_dims", False):
+        mode = SG_MEAN_KEEPDIMS
+        mult, shift, bias = mean_keepdims_params(in_s, in_zp, out_s, out_zp, h * w)
     else:
         mode = SG_MEAN_RESCALE
-        mult, shift = mean_multiplier(in_s, out_s, h * w)
+        mult, shift = mean_multiplier(float(in_s), float(out_s), h * w)
     fields = (
         ("int32_t", "batches", n),
         ("int32_t", "h", h),
@@ -520,6 +533,7 @@ def _mean(op: Operator) -> list[KernelCall]:
         ("int32_t", "out_zp", out_zp),
         ("int32_t", "mult", mult),
         ("int32_t", "shift", shift),
+        ("int32_t", "bias", bias),
     )
     return [KernelCall("sg_mean_hw_s8", "sg_mean_params_t", fields, (), (inp, out), op)]
 

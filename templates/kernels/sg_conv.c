@@ -2,7 +2,7 @@
  * CONV_2D and DEPTHWISE_CONV_2D, int8 activations and weights, int32 accumulators.
  *
  * The accumulator is exact integer arithmetic, so any summation order gives LiteRT's value; only
- * the requantisation must match it bit for bit: both use sg_mbqm_up (see sg_internal.h).
+ * the requantisation must match it bit for bit (see sg_internal.h for the two roundings).
  * The host folds -in_zp * sum(w) into `bias`, so the inner loops are plain int8 dot products; a tap
  * that falls in the padding reads the input zero point, which cancels exactly as in LiteRT.
  */
@@ -142,6 +142,7 @@ void sg_depthwise_conv2d_s8(const sg_dwconv_params_t *p, const int8_t *in, const
     const int32_t in_c = p->in_c;
     const int32_t out_c = p->out_c;
     const int32_t mult = p->depth_multiplier;
+    const int32_t blocked = out_c - out_c % 8; /* LiteRT's vectorised requantisation blocks */
     int32_t b, oy, ox, ky, kx, c0, j;
     int32_t acc[SG_DW_CHUNK];
 
@@ -183,7 +184,8 @@ void sg_depthwise_conv2d_s8(const sg_dwconv_params_t *p, const int8_t *in, const
                     }
                     for (j = 0; j < n; ++j) {
                         const int32_t oc = c0 + j;
-                        int32_t v = sg_mbqm_up(acc[j], p->out_mult[oc], p->out_shift[oc]) + p->out_zp;
+                        const int32_t m = p->out_mult[oc], sh = p->out_shift[oc];
+                        int32_t v = (oc < blocked ? sg_mbqm_up(acc[j], m, sh) : sg_mbqm(acc[j], m, sh)) + p->out_zp;
                         o[oc] = (int8_t)sg_clamp(v, p->act_min, p->act_max);
                     }
                 }

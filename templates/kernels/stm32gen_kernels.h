@@ -53,7 +53,9 @@ typedef struct {
 
 void sg_conv2d_s8(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out);
 
-/* DEPTHWISE_CONV_2D, same conventions as CONV_2D; out_c = in_c * depth_multiplier. */
+/* DEPTHWISE_CONV_2D, same conventions as CONV_2D; out_c = in_c * depth_multiplier.
+ * As in LiteRT, channels in whole blocks of 8 requantise rounding half up, the out_c % 8 last
+ * channels rounding half away from zero. */
 typedef struct {
     int32_t batches;
     int32_t in_h, in_w, in_c;
@@ -163,18 +165,20 @@ typedef struct {
 void sg_pad_s8(const sg_pad_params_t *p, const int8_t *in, int8_t *out);
 
 /* MEAN over H and W of an NHWC int8 tensor (output [N, C] or [N, 1, 1, C], same bytes).
- * LiteRT's integer mean, one of two paths chosen on the host (kernel_params.py):
- *   SG_MEAN_RESCALE  quantisation differs: (sum - in_zp * h * w) * mult/shift (1/(h*w) folded
- *                    into the multiplier) + out_zp
- *   SG_MEAN_DIVIDE   same quantisation: sum / (h * w), truncating integer division */
+ * LiteRT takes one of two integer paths, chosen on the host (kernel_params.py):
+ *   SG_MEAN_RESCALE   keep_dims = false: (sum - in_zp * h * w) * mult/shift + out_zp, with 1/(h*w)
+ *                     folded into the multiplier
+ *   SG_MEAN_KEEPDIMS  keep_dims = true: sum * mult/shift + bias (its vectorised blocks of 16
+ *                     channels round half up, the remaining channels half away from zero) */
 #define SG_MEAN_RESCALE 0
-#define SG_MEAN_DIVIDE 1
+#define SG_MEAN_KEEPDIMS 1
 typedef struct {
     int32_t batches;
     int32_t h, w, c;
     int32_t mode;                 /* SG_MEAN_* */
     int32_t in_zp, out_zp;
-    int32_t mult, shift;          /* SG_MEAN_RESCALE */
+    int32_t mult, shift;
+    int32_t bias;                 /* SG_MEAN_KEEPDIMS */
 } sg_mean_params_t;
 
 void sg_mean_hw_s8(const sg_mean_params_t *p, const int8_t *in, int8_t *out);
