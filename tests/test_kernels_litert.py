@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from kernel_harness import KernelLib, build_library
 from PIL import Image
 
+from conftest import IMAGES_DIR, REAL_MODELS, litert_interpreter
 from generator.codegen.kernel_params import SUPPORTED_OPS, kernel_calls
 from generator.model.ir import Graph, Operator
-from generator.model.reader import read_model
-from generator.pipeline import lower_graph, load_graph
-from conftest import IMAGES_DIR, REAL_MODELS, litert_interpreter
-from kernel_harness import KernelLib, build_library
+from generator.model.reader import read_model, read_model_bytes
+from generator.pipeline import load_graph, lower_graph
 
 # Pure shape ops fold away before code generation; they have no kernel.
 SHAPE_OPS = {"SHAPE", "STRIDED_SLICE", "PACK", "TILE", "RESHAPE"}
@@ -106,3 +106,70 @@ def test_every_real_model_op_is_byte_identical_to_litert(kernels: KernelLib, mod
     # The comparison really covered the convolutions (and the folded-PAD ones).
     assert total["CONV_2D"] >= 4 * 31 and total["DEPTHWISE_CONV_2D"] >= 4 * 15
     assert any("explicit_padding" in op.options for op in lowered.operators)
+
+
+# ---------------------------------------------------------------------------------------------
+# Random single-operator models (generator.factory.ops): every kernel option the factory covers.
+
+FIXTURES_PER_OP = 24  # x 10 operator types = 240 configurations
+
+
+@pytest.fixture(scope="module")
+def fixtures() -> dict[str, list[tuple[str, bytes]]]:
+    from generator.factory.ops import op_fixtures
+
+    by_op: dict[str, list[tuple[str, bytes]]] = {}
+    for name, data in op_fixtures(seed=7, count_per_op=FIXTURES_PER_OP):
+        by_op.setdefault(read_model_bytes(data).operators[-1].type, []).append((name, data))
+    return by_op
+
+
+def random_feed(interp, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    for detail in interp.get_input_details():
+        dtype = detail["dtype"]
+        if np.issubdtype(dtype, np.integer):
+            info = np.iinfo(dtype)
+            x = rng.integers(info.min, info.max + 1, size=detail["shape"]).astype(dtype)
+        else:
+            x = rng.standard_normal(detail["shape"]).astype(dtype)
+        interp.set_tensor(detail["index"], x)
+
+
+def check_single_op_models(kernels: KernelLib, models: list[tuple[str, bytes]]) -> int:
+    failures, checked = [], 0
+    for n, (name, data) in enumerate(models):
+        graph = read_model_bytes(data)
+        interp = litert_interpreter(data)
+        random_feed(interp, seed=n)
+        interp.invoke()
+        counts, bad = compare_graph(kernels, interp, graph)
+        checked += sum(counts.values())
+        failures += [f"{name} ({graph.name}): {msg}" for msg in bad]
+    assert not failures, "\n".join(failures)
+    return checked
+
+
+@pytest.mark.parametrize("op_type", sorted(set(SUPPORTED_OPS) - {"PADV2"}))
+def test_random_single_op_models_are_byte_identical_to_litert(kernels: KernelLib, fixtures, op_type: str) -> None:
+    models = fixtures.get(op_type, [])
+    assert len(models) == FIXTURES_PER_OP, f"factory produced {len(models)} {op_type} models"
+    assert check_single_op_models(kernels, models) == FIXTURES_PER_OP
+
+
+@pytest.mark.parametrize("op_type", ["CONV_2D", "DEPTHWISE_CONV_2D"])
+def test_dilated_convolutions_are_byte_identical_to_litert(kernels: KernelLib, op_type: str) -> None:
+    """The factory draws no dilation, so dilate its SAME convolutions (same output shape)."""
+    from generator.factory.ops import op_graphs
+    from generator.factory.writer import write_model
+
+    models = []
+    for name, graph in op_graphs(seed=11, count_per_op=12):
+        op = graph.operators[-1]
+        if op.type != op_type or op.options.get("padding") != "SAME":
+            continue
+        op.options = {**op.options, "dilation_hfactor": 2, "dilation_wfactor": 3}
+        if max(op.inputs[1].shape[1:3]) > 1:
+            models.append((name + "-dilated", write_model(graph)))
+    assert len(models) >= 3
+    check_single_op_models(kernels, models)

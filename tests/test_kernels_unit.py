@@ -1,0 +1,171 @@
+"""Kernel library properties that do not need LiteRT: compilation, in-place safety, parameter
+derivation and the errors a user can trigger."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from kernel_harness import KERNELS_DIR, KernelLib, build_library, kernel_sources
+
+from generator.codegen.kernel_params import ArrayRef, c_literal, kernel_call, kernel_calls
+from generator.codegen.quant import (
+    multiply_by_quantized_multiplier,
+    quantize_multiplier,
+    round_half_away,
+)
+from generator.errors import CodegenError
+from generator.model.ir import Operator, Quantization, Tensor
+
+STRICT = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-O2", "-c"]
+
+
+@pytest.fixture(scope="module")
+def kernels(tmp_path_factory: pytest.TempPathFactory) -> KernelLib:
+    return KernelLib(build_library(tmp_path_factory.mktemp("kernels")))
+
+
+def q(scale: float, zp: int) -> Quantization:
+    return Quantization(np.array([scale], np.float32), np.array([zp], np.int64))
+
+
+def t(name: str, shape, dtype=np.int8, quant=None, data=None) -> Tensor:
+    return Tensor(name, tuple(shape), np.dtype(dtype), quant, data)
+
+
+@pytest.mark.parametrize(
+    "compiler,flags",
+    [
+        ("gcc", []),
+        ("arm-none-eabi-gcc", ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"]),
+    ],
+)
+def test_kernels_compile_warning_free(tmp_path: Path, compiler: str, flags: list[str]) -> None:
+    if shutil.which(compiler) is None:
+        pytest.skip(f"{compiler} is not installed")
+    for src in kernel_sources():
+        subprocess.run([compiler, *flags, *STRICT, str(src), "-o", str(tmp_path / (src.stem + ".o"))], check=True)
+
+
+def test_kernels_use_no_libc_beyond_memcpy_memset(tmp_path: Path) -> None:
+    objs = []
+    for src in kernel_sources():
+        obj = tmp_path / (src.stem + ".o")
+        subprocess.run(["gcc", *STRICT, str(src), "-o", str(obj)], check=True)
+        objs.append(str(obj))
+    undefined = subprocess.run(["nm", "-u", *objs], check=True, capture_output=True, text=True).stdout.split()
+    external = {sym for sym in undefined if not sym.endswith(":") and sym not in ("U",)}
+    assert external <= {"memcpy", "memset"}, external
+
+
+def test_header_is_plain_c_without_jinja() -> None:
+    for path in KERNELS_DIR.iterdir():
+        text = path.read_text()
+        assert "{{" not in text and "{%" not in text, path.name
+
+
+def test_quantize_multiplier_matches_tflite_convention() -> None:
+    assert quantize_multiplier(0.0) == (0, 0)
+    assert quantize_multiplier(1.0) == (1 << 30, 1)
+    assert quantize_multiplier(0.5) == (1 << 30, 0)
+    m, s = quantize_multiplier(0.0001234)
+    assert (1 << 30) <= m < (1 << 31) and abs(m * 2.0 ** (s - 31) - 0.0001234) < 1e-12
+    assert quantize_multiplier(1e-12) == (0, 0)  # below 2^-31 flushes to zero
+    assert round_half_away(2.5) == 3 and round_half_away(-2.5) == -3
+
+
+def test_multiply_by_quantized_multiplier_rounds_half_away_from_zero() -> None:
+    m, s = quantize_multiplier(0.25)
+    assert multiply_by_quantized_multiplier(6, m, s) == 2  # 1.5 -> 2
+    assert multiply_by_quantized_multiplier(-6, m, s) == -2  # -1.5 -> -2
+    # Double rounding (the default build): 5 * 2^30 / 2^31 = 2.5 -> 3, then 3 / 2 = 1.5 -> 2,
+    # although 5 * 0.25 = 1.25 would round to 1.
+    assert multiply_by_quantized_multiplier(5, m, s) == 2
+
+
+def test_c_literal_emits_exact_floats_and_int_min() -> None:
+    assert c_literal("float", 0.1) == f"{float(np.float32(0.1)).hex()}f"
+    assert float.fromhex(c_literal("float", 0.1)[:-1]) == float(np.float32(0.1))
+    assert c_literal("int32_t", -(1 << 31)) == "(-2147483647 - 1)"
+    assert c_literal("const int32_t *", ArrayRef("mult"), "op7") == "op7_mult"
+    assert c_literal("int32_t", (1, 2, 3, 4)) == "{1, 2, 3, 4}"
+
+
+def _add_op(shape_a=(1, 4, 4, 8), shape_b=(1, 4, 4, 8)) -> Operator:
+    a = t("a", shape_a, quant=q(0.05, -3))
+    b = t("b", shape_b, quant=q(0.02, 10))
+    out = t("out", shape_a, quant=q(0.06, 4))
+    return Operator("ADD", [a, b], [out], {"fused_activation_function": "NONE"}, index=3)
+
+
+def test_add_is_in_place_safe(kernels: KernelLib) -> None:
+    op = _add_op()
+    call = kernel_call(op)
+    rng = np.random.default_rng(0)
+    a = rng.integers(-128, 128, size=(1, 4, 4, 8)).astype(np.int8)
+    b = rng.integers(-128, 128, size=(1, 4, 4, 8)).astype(np.int8)
+    separate = kernels.run(call, [a, b])
+    in_place = a.copy()
+    kernels.run(call, [in_place, b], in_place)
+    assert np.array_equal(in_place, separate)
+    assert not np.array_equal(separate, a)
+
+
+def test_uint8_quantize_is_in_place_safe(kernels: KernelLib) -> None:
+    x = t("x", (1, 8, 8, 3), np.uint8, q(1 / 255, 0))
+    y = t("y", (1, 8, 8, 3), np.int8, q(0.0078125, -1))
+    call = kernel_call(Operator("QUANTIZE", [x], [y], {}, index=0))
+    raw = np.arange(192, dtype=np.uint8).reshape(1, 8, 8, 3)
+    separate = kernels.run(call, [raw])
+    buf = raw.copy()
+    kernels.run(call, [buf], buf.view(np.int8))
+    assert np.array_equal(buf.view(np.int8), separate)
+
+
+def test_broadcasting_add_is_reported_as_codegen_error() -> None:
+    with pytest.raises(CodegenError, match=r"operator #3 ADD: broadcasting \[1, 4, 4, 8\] \+ \[1, 1, 1, 8\]"):
+        kernel_calls(_add_op(shape_b=(1, 1, 1, 8)))
+
+
+def test_unknown_operator_names_the_op_and_the_supported_set() -> None:
+    op = Operator("GATHER", [t("x", (4,))], [t("y", (4,))], {}, index=9)
+    with pytest.raises(CodegenError, match=r"operator #9 GATHER has no kernel; supported: ADD, "):
+        kernel_calls(op)
+
+
+def test_float_activation_is_rejected_with_the_tensor_name() -> None:
+    op = _add_op()
+    op.inputs[0] = t("float_in", (1, 4, 4, 8), np.float32, q(1.0, 0))
+    with pytest.raises(CodegenError, match="'float_in' is float32"):
+        kernel_calls(op)
+
+
+def test_concatenation_input_produced_in_place_needs_no_call() -> None:
+    out = t("out", (1, 6, 4), quant=q(0.1, 0))
+    a = t("a", (1, 2, 4), quant=q(0.1, 0))
+    b = t("b", (1, 4, 4), quant=q(0.1, 0))
+    a.alias_of, a.alias_offset = out, 0
+    op = Operator("CONCATENATION", [a, b], [out], {"axis": 1}, index=5)
+    calls = kernel_calls(op)
+    assert len(calls) == 1 and calls[0].args == (b, out)
+    assert calls[0].params_dict()["out_start"] == 8
+    assert kernel_call(op) is not None
+    b.alias_of, b.alias_offset = out, 8
+    with pytest.raises(CodegenError, match="needs 0 kernel calls"):
+        kernel_call(op)
+
+
+def test_concatenation_requantizes_inputs_with_other_quantization(kernels: KernelLib) -> None:
+    out = t("out", (1, 2, 3), quant=q(0.1, 5))
+    a = t("a", (1, 1, 3), quant=q(0.1, 5))
+    b = t("b", (1, 1, 3), quant=q(0.2, -1))
+    calls = kernel_calls(Operator("CONCATENATION", [a, b], [out], {"axis": 1}, index=1))
+    assert [c.params_dict()["requantize"] for c in calls] == [0, 1]
+    result = np.zeros((1, 2, 3), np.int8)
+    kernels.run(calls[0], [np.array([[[1, 2, 3]]], np.int8)], result)
+    kernels.run(calls[1], [np.array([[[-1, 0, 4]]], np.int8)], result)
+    # b: real = 0.2 * (q + 1) -> out = real / 0.1 + 5
+    assert result.tolist() == [[[1, 2, 3], [5, 7, 15]]]
