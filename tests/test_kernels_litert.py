@@ -35,7 +35,9 @@ def model_inputs(interp, seed: int) -> list[np.ndarray]:
     """One real image (nearest-resized to the input size) and one uniform random input."""
     detail = interp.get_input_details()[0]
     shape, dtype = detail["shape"], detail["dtype"]
-    image = Image.open(IMAGES_DIR / "vtest_0000.jpg").convert("RGB").resize((int(shape[2]), int(shape[1])), Image.NEAREST)
+    image = (
+        Image.open(IMAGES_DIR / "vtest_0000.jpg").convert("RGB").resize((int(shape[2]), int(shape[1])), Image.NEAREST)
+    )
     info = np.iinfo(dtype)
     rng = np.random.default_rng(seed)
     real = np.asarray(image, dtype=np.uint8).reshape(shape)

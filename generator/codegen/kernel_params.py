@@ -142,13 +142,16 @@ def _conv_padding(op: Operator, in_h: int, in_w: int, out_h: int, out_w: int, k_
     if op.options.get("padding", "SAME") == "VALID":
         return 0, 0
     sh, sw = int(op.options.get("stride_h", 1)), int(op.options.get("stride_w", 1))
-    dh, dw = int(op.options.get("dilation_h_factor", op.options.get("dilation_hfactor", 1))), int(
-        op.options.get("dilation_w_factor", op.options.get("dilation_wfactor", 1))
+    dh, dw = (
+        int(op.options.get("dilation_h_factor", op.options.get("dilation_hfactor", 1))),
+        int(op.options.get("dilation_w_factor", op.options.get("dilation_wfactor", 1))),
     )
     return _same_padding(in_h, out_h, k_h, sh, dh), _same_padding(in_w, out_w, k_w, sw, dw)
 
 
-def _per_channel_requant(op: Operator, inp: Tensor, w: Tensor, out: Tensor, channels: int) -> tuple[list[int], list[int]]:
+def _per_channel_requant(
+    op: Operator, inp: Tensor, w: Tensor, out: Tensor, channels: int
+) -> tuple[list[int], list[int]]:
     """Per output channel: QuantizeMultiplier(double(in_scale) * double(w_scale) / double(out_scale))."""
     if w.quant is None:
         raise CodegenError(f"operator #{op.index} {op.type}: weights {w.name!r} are not quantized")
@@ -269,9 +272,7 @@ def _add(op: Operator) -> list[KernelCall]:
     for t in (a, b, out):
         _check_dtype(op, t, "int8")
     if tuple(a.shape) != tuple(b.shape) or a.size != out.size:
-        raise CodegenError(
-            f"operator #{op.index} ADD: broadcasting {list(a.shape)} + {list(b.shape)} is not supported"
-        )
+        raise CodegenError(f"operator #{op.index} ADD: broadcasting {list(a.shape)} + {list(b.shape)} is not supported")
     left_shift = 20
     # add.cc: twice_max_input_scale is float*int (exact), the ratios are double.
     sa, sb, so = _f32(_scale(a)), _f32(_scale(b)), _f32(_scale(out))
@@ -328,10 +329,7 @@ def _concatenation(op: Operator) -> list[KernelCall]:
         in_inner = int(t.shape[axis]) * inner
         same_quant = _scale(t) == _scale(out) and _zp(t) == _zp(out)
         in_place = (
-            same_quant
-            and t.storage is out.storage
-            and t.storage_offset == out.storage_offset + start
-            and outer == 1
+            same_quant and t.storage is out.storage and t.storage_offset == out.storage_offset + start and outer == 1
         )
         if not in_place:
             m, s = quantize_multiplier(float(_f32(_scale(t))) / float(_f32(_scale(out))))
@@ -491,7 +489,9 @@ def mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int,
     return (mult << fold) // count, shift - fold
 
 
-def mean_keepdims_params(in_scale: np.float32, in_zp: int, out_scale: np.float32, out_zp: int, count: int) -> tuple[int, int, int]:
+def mean_keepdims_params(
+    in_scale: np.float32, in_zp: int, out_scale: np.float32, out_zp: int, count: int
+) -> tuple[int, int, int]:
     """keep_dims=true MEAN (LiteRT's optimized Mean4D): float32 maths for the bias and the scale
     in_scale / (count * out_scale), then QuantizeMultiplier."""
     f32 = np.float32
