@@ -97,5 +97,34 @@ def run(project: DirArg, input: Annotated[Path, typer.Option("--input", "-i", he
     console.print(f"wrote {out}: " + ", ".join(f"{k} {list(v.shape)}" for k, v in result.items()))
 
 
+@app.command()
+def targets(show: Annotated[str | None, typer.Option("--show", help="Print one target's resolved memory map.")] = None,
+            as_json: JsonOpt = False) -> None:
+    """List the built-in targets, or show one target's memory map, roles, console and flashing."""
+    from generator.targets import TARGETS, load_target, render_target, render_targets
+
+    chosen = {show: load_target(show)} if show else TARGETS
+    if as_json:
+        typer.echo(json.dumps([t.to_dict() for t in chosen.values()], indent=2))
+    else:
+        typer.echo(render_target(chosen[show]) if show else render_targets(chosen))
+
+
+@app.command()
+def plan(model: ModelArg, target: TargetOpt, as_json: JsonOpt = False,
+         html: Annotated[Path | None, typer.Option("--html", help="Also write the plan as an HTML page.")] = None,
+         ) -> None:
+    """Plan activation and weight memory of a model on a target (or say what is short, and what would help)."""
+    from generator.pipeline import load_graph, lower_graph
+    from generator.planner import plan_memory
+    from generator.planner.html import render_html
+    from generator.planner.report import plan_to_dict, render_text
+    from generator.targets import load_target
+
+    result = plan_memory(lower_graph(load_graph(model)), load_target(target))
+    if html is not None:
+        html.write_text(render_html(result, title=f"{model.name} on {result.target.id}"))
+    typer.echo(json.dumps(plan_to_dict(result), indent=2) if as_json else render_text(result))
+
 def main() -> None:
     app()

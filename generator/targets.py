@@ -257,3 +257,31 @@ def load_target(target_id: str) -> Target:
     if key not in TARGETS:
         raise TargetError(target_id, tuple(TARGETS))
     return TARGETS[key]
+
+
+def render_targets(targets: dict[str, Target]) -> str:
+    """One line per target: id, chip, core, clock, activation and weight banks."""
+    lines = [f"{'id':<18} {'chip':<28} {'core':<11} {'MHz':>5}  activations -> weights"]
+    for t in targets.values():
+        lines.append(f"{t.id:<18} {t.chip:<28} {t.core:<11} {t.clock_hz // 1_000_000:>5}  "
+                     f"{', '.join(t.activation_order)} -> {', '.join(t.weight_order)}")
+    return "\n".join(lines)
+
+
+def render_target(t: Target) -> str:
+    """The resolved memory map of one target (chip facts + board roles), with each region's source."""
+    lines = [f"{t.id}: {t.name} ({t.chip}, {t.core}, fpu {t.fpu}, {t.clock_hz / 1e6:g} MHz of {t.max_clock_hz / 1e6:g})"]
+    if t.qemu_machine:
+        lines.append(f"qemu machine {t.qemu_machine}")
+    if t.uart is not None:
+        pins = f" tx {t.uart.tx} rx {t.uart.rx} AF{t.uart.af}" if t.uart.tx else f" at {t.uart.base:#010x}"
+        lines.append(f"console {t.uart.instance}{pins}, {t.uart.baud} baud")
+    flash = ", ".join(f"{k} {v}" for k, v in (("loader", t.flash.external_loader), ("pyocd", t.flash.pyocd_target),
+                                              ("openocd", t.flash.openocd_config)) if v)
+    lines.append(f"flashed with {t.flash.tool}" + (f" ({flash})" if flash else ""))
+    lines.append(f"{'region':<10} {'base':>10} {'size':>10} {'kind':<6} {'rank':>4} {'role':<11} {'reserved':>9}  source")
+    for r in sorted(t.regions, key=lambda r: r.base):
+        role = "activations" if r.activations else "weights" if r.weights else "-"
+        lines.append(f"{r.name:<10} {r.base:#010x} {r.size:>10} {r.kind:<6} {r.speed_rank:>4} {role:<11} "
+                     f"{r.reserved:>9}  {r.source}{' (board)' if r.external else ''}")
+    return "\n".join(lines)

@@ -66,7 +66,7 @@ def test_h743_holds_fpnlite_192_in_internal_ram(plans):
 
 def test_h743_refuses_fpnlite_256_naming_the_buffer_and_each_bank(plans):
     message = str(plans[FPNLITE_256.stem, "nucleo-h743zi2"])
-    assert "(786432 bytes) is larger than every activation region" in message  # 128x128x48
+    assert "1x128x128x48 int8 (786432 bytes) is larger than every activation region" in message
     assert "AXI_SRAM short by 262144" in message and "DTCM short by" in message
     assert "no external RAM" in message and "stm32h747i-disco" in message
     assert "smaller input size" in message

@@ -28,6 +28,8 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from generator.errors import PlanError
 from generator.model.ir import Tensor
 from generator.planner.bound import lower_bound
@@ -166,9 +168,9 @@ def place_activations(buffers: Sequence[Lifetime], target: Target, placer: Place
         raise PlanError(_short_message(bound, packed.overflow, layout[-1].region, target))
     layout = min(scored, key=lambda s: s[0])[1]
     final = _pack(buffers, layout, placer)
-    if final.spots is None:  # the requested algorithm did worse than greedy here: keep greedy's plan
-        final = _pack(buffers, layout, greedy)
-    return promote(buffers, final.spots, regions)
+    if final.spots is None:  # only a weaker algorithm than greedy (linear) gets here
+        raise PlanError(f"{placer.name} placement: " + _short_message(bound, final.overflow, layout[-1].region, target))
+    return promote(buffers, final.spots, regions) if placer.reuses_memory else final.spots
 
 
 def promote(buffers: Sequence[Lifetime], spots: list[tuple[str, int]], regions: Sequence[Region]
@@ -226,14 +228,22 @@ def _external_ram_hint(target: Target) -> str:
         return f"enable the board's external RAM ({', '.join(unused)}) for activations"
     if any(r.kind in EXTERNAL_RAM_KINDS for r in target.activation_regions):
         return "its external RAM is already in use"
-    others = sorted(t.id for t in TARGETS.values()
-                    if t.id != target.id and any(r.kind in EXTERNAL_RAM_KINDS for r in t.activation_regions))
-    return f"{target.id} has no external RAM; a board with one ({', '.join(others)}) would help"
+    boards = sorted(t.id for t in TARGETS.values() if t.id != target.id and not t.qemu_machine and t.core != "host"
+                    and any(_is_external_ram(r) for r in t.activation_regions))
+    return f"{target.id} has no external RAM; a board with one ({', '.join(boards)}) would help"
+
+
+def _describe(b: Lifetime) -> str:
+    """TFLite names fuse every op folded into a tensor ('a;b;c'): keep the first, add the shape."""
+    if b.tensor is None:
+        return f"'{b.name}'"
+    name = b.tensor.name.split(";")[0]
+    return f"'{name}' {'x'.join(map(str, b.tensor.shape))} {np.dtype(b.tensor.dtype).name}"
 
 
 def _too_big_message(b: Lifetime, target: Target) -> str:
     shorts = ", ".join(f"{r.name} short by {b.size - _capacity(r)}" for r in target.activation_regions)
-    return (f"buffer '{b.name}' ({b.size} bytes) is larger than every activation region of {target.id} "
+    return (f"buffer {_describe(b)} ({b.size} bytes) is larger than every activation region of {target.id} "
             f"({shorts}); {_external_ram_hint(target)}, or use a smaller input size")
 
 

@@ -20,6 +20,7 @@ from generator.planner.lifetimes import ALIGN, Lifetime
 
 class Placer(Protocol):
     name: str
+    reuses_memory: bool  # False only for the linear baseline, which banks.promote must leave alone
 
     def place(self, buffers: Sequence[Lifetime], capacity: int, walls: Sequence[int] = ()) -> list[int]: ...
 
@@ -58,6 +59,7 @@ class LinearPlacer:
     must beat; also the safest possible plan when debugging a kernel that writes out of bounds."""
 
     name = "linear"
+    reuses_memory = False
 
     def place(self, buffers: Sequence[Lifetime], capacity: int, walls: Sequence[int] = ()) -> list[int]:
         offsets, top = [], 0
@@ -123,6 +125,7 @@ class GreedyPlacer:
     into the tightest gap left by the buffers it is live with. See `place_in_order`."""
 
     name = "greedy"
+    reuses_memory = True
 
     def place(self, buffers: Sequence[Lifetime], capacity: int, walls: Sequence[int] = ()) -> list[int]:
         return place_in_order(buffers, size_order(buffers), walls)
@@ -139,6 +142,7 @@ class ImprovePlacer:
     """
 
     name = "improve"
+    reuses_memory = True
 
     def __init__(self, iterations: int = 40, seed: int = 0x5732) -> None:
         self.iterations = iterations
@@ -166,7 +170,8 @@ class ImprovePlacer:
             trial[j], trial[k] = trial[k], trial[j]
             offsets = place_in_order(buffers, trial, walls)
             cost = footprint(buffers, offsets, walls)
-            if cost < best_cost:
+            # Never trade a plan that fits `capacity` for a smaller one that does not.
+            if cost < best_cost and (peak(buffers, offsets) <= max(capacity, peak(buffers, best))):
                 order, best, best_cost = trial, offsets, cost
         return best
 
