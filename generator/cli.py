@@ -84,7 +84,8 @@ def build(project: DirArg,
     """Compile a generated project (native executable for host, firmware image for boards)."""
     from generator.codegen.build import build_project
 
-    console.print(f"built {build_project(project, variant)}")
+    result = build_project(project, variant)
+    console.print(f"built {getattr(result, 'elf', result)}")
 
 
 @app.command()

@@ -2,8 +2,9 @@
 
 The network is a straight-line list of kernel calls, one block per operator, each reading and
 writing fixed addresses: activations at their planned offsets inside one static arena per memory
-region (section `.arena.<REGION>`), constants inside one blob per weight region, assembled from a
-binary file with `.incbin` (section `.weights.<REGION>`; generator/firmware/layout.py pins both).
+region (section `.arena.<REGION>`), constants inside one blob per weight region (weights.c, string
+literals: a 1.3 MB blob compiles in 0.2 s with any toolchain and needs no include-path tricks),
+section `.weights.<REGION>`; generator/firmware/layout.py pins both.
 Operators that only re-view bytes (aliased RESHAPE, CONCATENATION whose inputs were produced in
 place) emit no code. Everything is derived from the lowered graph and the plan, in a fixed order,
 so the same inputs give byte-identical files.
@@ -24,7 +25,7 @@ from generator.model.ir import Graph, Operator, Tensor
 from generator.planner import Plan
 from generator.resources import templates_dir
 
-BLOB_ALIGN = 32  # the planner's alignment: every weight offset is a multiple of it
+BLOB_LINE = 64  # bytes per string literal line in weights.c
 DTYPE_CODES = {"int8": 1, "uint8": 2, "float32": 3}
 _CTYPES = {"int8": "int8_t", "uint8": "uint8_t", "float32": "float", "int32": "int32_t"}
 
@@ -34,8 +35,12 @@ class WeightBlob:
     region: str
     symbol: str  # C/assembly symbol of the blob's first byte
     section: str
-    filename: str  # the .bin file, included by weights.S
     data: bytes
+
+    def literal_lines(self) -> list[str]:
+        """The blob as C string literal bodies, every byte a \\xHH escape (no escape can run on)."""
+        d = self.data
+        return ["".join(f"\\x{b:02x}" for b in d[i:i + BLOB_LINE]) for i in range(0, len(d), BLOB_LINE)]
 
 
 @dataclass(frozen=True)
@@ -67,16 +72,14 @@ def weight_blobs(plan: Plan) -> tuple[WeightBlob, ...]:
     blobs = []
     for region in sorted(by_region, key=lambda r: (r != primary, r)):
         placed = by_region[region]
-        size = max(w.offset + w.size for w in placed)
-        size = -(-size // BLOB_ALIGN) * BLOB_ALIGN
+        size = max(w.offset + w.size for w in placed)  # = the plan's weights_bytes for the region
         buf = bytearray(size)
         for w in placed:
             raw = np.ascontiguousarray(w.tensor.data).astype(w.tensor.data.dtype.newbyteorder("<"), copy=False)
             data = raw.tobytes()
             buf[w.offset:w.offset + len(data)] = data
         suffix = "" if region == primary else f"_{_slug(region)}"
-        blobs.append(WeightBlob(region, f"stm32gen_weights{suffix}", f".weights.{_tag(region)}", f"weights{suffix}.bin",
-                                bytes(buf)))
+        blobs.append(WeightBlob(region, f"stm32gen_weights{suffix}", f".weights.{_tag(region)}", bytes(buf)))
     return tuple(blobs)
 
 
@@ -191,8 +194,8 @@ def network_context(graph: Graph, plan: Plan, model_name: str, model_sha256: str
         "input": _tensor_context(graph.inputs[0], addr),
         "outputs": [_tensor_context(t, addr) for t in graph.outputs],
         "arenas": regions,
-        "blobs": [{"symbol": b.symbol, "section": b.section, "filename": b.filename, "size": len(b.data),
-                   "region": b.region} for b in blobs],
+        "blobs": [{"symbol": b.symbol, "section": b.section, "size": len(b.data), "region": b.region,
+                   "lines": b.literal_lines()} for b in blobs],
         "steps": steps,
         "_blobs": blobs,
     }
@@ -207,16 +210,14 @@ def _env() -> jinja2.Environment:
 
 
 def render_network(graph: Graph, plan: Plan, model_name: str, model_sha256: str) -> NetworkSources:
-    """network.h, network.c, weights.S and one weights*.bin per weight region."""
+    """network.h, network.c and weights.c."""
     ctx = network_context(graph, plan, model_name, model_sha256)
     env = _env()
     files = {
         "network.h": env.get_template("network.h.j2").render(ctx).encode(),
         "network.c": env.get_template("network.c.j2").render(ctx).encode(),
-        "weights.S": env.get_template("weights.S.j2").render(ctx).encode(),
+        "weights.c": env.get_template("weights.c.j2").render(ctx).encode(),
     }
-    for b in ctx["_blobs"]:
-        files[b.filename] = b.data
     return NetworkSources(files, ctx["_blobs"], ctx["plan_hash"])
 
 
