@@ -15,7 +15,7 @@ from generator.planner import plan_memory
 from generator.planner.bound import lower_bound
 from generator.planner.html import render_html
 from generator.planner.lifetimes import buffer_lifetimes
-from generator.planner.report import plan_json, plan_to_dict, render_text
+from generator.planner.report import plan_to_dict, render_text
 from generator.planner.verify import PlanVerificationError, verify_plan
 from generator.targets import TARGETS, load_target
 
@@ -150,7 +150,7 @@ def test_verify_plan_catches_a_buffer_outside_its_region_and_a_short_lifetime(pl
 def test_plans_are_deterministic(graphs):
     graph = graphs[FPNLITE_416.stem]
     target = load_target("stm32n6570-dk")
-    assert plan_json(plan_memory(graph, target)) == plan_json(plan_memory(graph, target))
+    assert plan_to_dict(plan_memory(graph, target)) == plan_to_dict(plan_memory(graph, target))
 
 
 def test_linear_baseline_plans_fpnlite_192_on_host(graphs):

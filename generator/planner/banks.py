@@ -176,15 +176,15 @@ def place_activations(buffers: Sequence[Lifetime], target: Target, placer: Place
 def promote(buffers: Sequence[Lifetime], spots: list[tuple[str, int]], regions: Sequence[Region]
             ) -> list[tuple[str, int]]:
     """Move buffers into more preferred banks where that costs nothing: the lowest free slot under the
-    bank's current high-water mark, free for the buffer's whole lifetime. Largest buffers first. The
-    footprint never grows, and a buffer only leaves a slower bank for a faster one (the layouts above
-    may park a small buffer in external RAM next to the ones that must be there)."""
+    bank's current high-water mark, free for the buffer's whole lifetime. Most traffic (size x ops
+    using it) first. The footprint never grows, and a buffer only leaves a slower bank for a faster one
+    (the layouts above may park a small buffer in external RAM next to the ones that must be there)."""
     rank = {r.name: n for n, r in enumerate(regions)}
     spots = list(spots)
     high = {r.name: 0 for r in regions}
     for b, (name, off) in zip(buffers, spots, strict=True):
         high[name] = max(high[name], off + b.size)
-    for i in sorted(range(len(buffers)), key=lambda i: (-buffers[i].size, i)):
+    for i in sorted(range(len(buffers)), key=lambda i: (-buffers[i].size * buffers[i].uses, i)):
         b = buffers[i]
         for r in regions[: rank[spots[i][0]]]:
             busy = sorted((spots[j][1], spots[j][1] + buffers[j].size) for j in range(len(buffers))

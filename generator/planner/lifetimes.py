@@ -35,6 +35,7 @@ class Lifetime:
     size: int
     tensor: Tensor | None = None  # the storage tensor; None in synthetic tests
     name: str = ""
+    uses: int = 1  # ops that read or write it: with size, how much traffic a bank would serve
 
     def overlaps_in_time(self, other: Lifetime) -> bool:
         return self.first_op <= other.last_op and other.first_op <= self.last_op
@@ -64,6 +65,7 @@ def buffer_lifetimes(graph: Graph, align: int = ALIGN) -> list[Lifetime]:
     last_index = max(len(graph.operators) - 1, 0)
     first: dict[int, int] = {}
     last: dict[int, int] = {}
+    uses: dict[int, set[int]] = {}
     storage: dict[int, Tensor] = {}
 
     def touch(t: Tensor, i: int) -> None:
@@ -73,6 +75,7 @@ def buffer_lifetimes(graph: Graph, align: int = ALIGN) -> list[Lifetime]:
         storage.setdefault(id(s), s)
         first[id(s)] = min(first.get(id(s), i), i)
         last[id(s)] = max(last.get(id(s), i), i)
+        uses.setdefault(id(s), set()).add(i)
 
     for t in graph.inputs:
         touch(t, 0)
@@ -85,7 +88,8 @@ def buffer_lifetimes(graph: Graph, align: int = ALIGN) -> list[Lifetime]:
 
     order = {id(t.storage): n for n, t in reversed(list(enumerate(graph.tensors())))}
     ids = sorted(storage, key=lambda k: (first[k], order.get(k, 0)))
-    return [Lifetime(first[k], last[k], align_up(storage[k].nbytes, align), storage[k], storage[k].name) for k in ids]
+    return [Lifetime(first[k], last[k], align_up(storage[k].nbytes, align), storage[k], storage[k].name, len(uses[k]))
+            for k in ids]
 
 
 def weight_tensors(graph: Graph) -> list[Tensor]:

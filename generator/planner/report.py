@@ -1,4 +1,5 @@
-"""Plan reports: a dict for --json (and the plan hash), a per-region table and a text picture.
+"""Plan reports: a dict for --json, a per-region table and a text picture. (The canonical plan JSON and
+its hash for the firmware live in generator/codegen/plan_hash.py.)
 
 The picture has one row per op and one column per slice of address space; each live buffer shows as
 its letter, so reuse and fragmentation are visible at a glance (after TFLite Micro's PrintMemoryPlan).
@@ -6,8 +7,6 @@ its letter, so reuse and fragmentation are visible at a glance (after TFLite Mic
 
 from __future__ import annotations
 
-import hashlib
-import json
 import string
 from typing import Any
 
@@ -37,16 +36,6 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
         "weights": [{"tensor": w.tensor.name, "region": w.region, "offset": w.offset, "size": w.size}
                     for w in plan.weights],
     }
-
-
-def plan_json(plan: Plan) -> str:
-    """Canonical JSON (sorted keys, no spaces): the same plan always gives the same bytes."""
-    return json.dumps(plan_to_dict(plan), sort_keys=True, separators=(",", ":"))
-
-
-def plan_hash(plan: Plan) -> str:
-    """First 8 bytes of the SHA-256 of the canonical plan JSON, as 16 hex digits."""
-    return hashlib.sha256(plan_json(plan).encode()).hexdigest()[:16]
 
 
 def overhead_pct(plan: Plan) -> float:
