@@ -174,3 +174,32 @@ def test_text_picture_has_one_row_per_op_and_html_one_rect_per_buffer(plans):
     page = render_html(plan)
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page
     assert page.count("<title>") - 1 == len(plan.buffers)  # one tooltip per buffer rectangle
+
+
+def _with_capacity(target_id: str, **capacity: int):
+    """The target with some regions shrunk to `capacity` bytes (by reserving the rest)."""
+    target = load_target(target_id)
+    regions = tuple(dataclasses.replace(r, reserved=r.size - capacity[r.name]) if r.name in capacity else r
+                    for r in target.regions)
+    return dataclasses.replace(target, regions=regions)
+
+
+def test_weights_fill_internal_flash_first_then_spill_to_qspi(graphs):
+    target = _with_capacity("stm32h747i-disco", FLASH=512 * 1024)
+    plan = plan_memory(graphs[FPNLITE_192.stem], target)
+    regions = [w.region for w in plan.weights]
+    assert "FLASH" in regions and "QSPI" in regions
+    assert plan.region("FLASH").weights_bytes <= 512 * 1024
+    assert regions.index("FLASH") < regions.index("QSPI")  # first-used weights stay internal
+
+
+def test_weights_that_fit_nowhere_name_the_shortfall(graphs):
+    target = _with_capacity("nucleo-h743zi2", FLASH=256 * 1024)
+    with pytest.raises(PlanError, match=r"weights need \d+ bytes but nucleo-h743zi2's weight regions hold 262144"):
+        plan_memory(graphs[FPNLITE_192.stem], target)
+
+
+def test_activations_that_overflow_name_the_region_and_the_bytes(graphs):
+    target = _with_capacity("host", RAM=900 * 1024)  # holds the largest buffer, not the live set
+    with pytest.raises(PlanError, match=r"983040 bytes are live at once and the best plan overflows RAM by 61440 bytes"):
+        plan_memory(graphs[FPNLITE_256.stem], target)
