@@ -203,3 +203,15 @@ def test_activations_that_overflow_name_the_region_and_the_bytes(graphs):
     target = _with_capacity("host", RAM=900 * 1024)  # holds the largest buffer, not the live set
     with pytest.raises(PlanError, match=r"983040 bytes are live at once and the best plan overflows RAM by 61440 bytes"):
         plan_memory(graphs[FPNLITE_256.stem], target)
+
+
+def test_verify_plan_catches_an_alias_running_past_its_storage(plans, graphs):
+    graph = graphs[FPNLITE_192.stem]
+    alias = next(t for t in graph.tensors() if t.alias_of is not None and not t.is_constant)
+    saved = alias.alias_offset
+    try:
+        alias.alias_offset = alias.storage.nbytes  # one slice too far
+        with pytest.raises(PlanVerificationError, match="runs past its storage"):
+            verify_plan(plans[FPNLITE_192.stem, "host"], graph)
+    finally:
+        alias.alias_offset = saved

@@ -66,6 +66,11 @@ def verify_plan(plan: Plan, graph: Graph | None = None) -> None:
             raise PlanVerificationError(f"weight {_describe(plan, w)} lies outside a weight region's arena")
 
     if graph is not None:
+        for t in graph.tensors():
+            if t.alias_of is not None and t.storage_offset + t.nbytes > t.storage.nbytes:
+                raise PlanVerificationError(
+                    f"alias '{t.name}' ({t.nbytes} bytes at +{t.storage_offset}) runs past its storage "
+                    f"'{t.storage.name}' ({t.storage.nbytes} bytes)")
         by_storage = {id(p.tensor): p for p in plan.buffers}
         weight_ids = {id(w.tensor) for w in plan.weights}
         for key, (tensor, first, last) in _needed_intervals(graph).items():
