@@ -207,3 +207,22 @@ def test_cli_reports_user_errors_with_exit_code_2(tmp_path):
     assert res.exit_code == 2 and "unknown target 'no-such-board'" in res.output
     res = runner.invoke(app, ["run", str(tmp_path / "missing"), "--input", "x.npy", "--out", "o.npz"])
     assert res.exit_code == 2 and "stm32gen.json" in res.output
+
+
+def test_host_validation_server_answers_the_same_bytes_as_the_runner(built):
+    """The project's second executable runs the boards' validation server on the same network: over
+    the serial protocol it must report this model and plan, and give exactly the runner's bytes."""
+    from generator.validation.hostserver import HostServer
+    from generator.validation.link import Link
+
+    out, gen = built
+    m = gen.manifest
+    image = load_inputs(IMAGES_DIR / "messi5.jpg", m["input"]["shape"])
+    want = run_batch(out, image, raw=True)[0]
+    with HostServer(out / "build" / "stm32gen_server") as url, Link(url) as link:
+        link.handshake(m["model_sha256"], m["plan_hash"])
+        link.write_input(image.tobytes())
+        assert link.run().rc == 0
+        for i in range(len(m["outputs"])):
+            assert link.read_output(i, want[f"output_{i}"].nbytes) == want[f"output_{i}"].tobytes()
+        assert link.read_detections() == [tuple(int(v) for v in r) for r in want["detection_records"]]

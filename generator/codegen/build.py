@@ -3,6 +3,7 @@
 Host projects build with their Makefile and the native compiler, in one of three variants, each in
 its own build directory so they never mix objects:
   release  -O2, the strict flags (-std=c99 -Wall -Wextra -Werror)        build/
+           (also build/stm32gen_server: the validation server on stdin/stdout)
   debug    + -DSTM32GEN_DEBUG_DUMP: every intermediate tensor dumped     build-debug/
   asan     + AddressSanitizer and UBSan, any report aborts the process   build-asan/
 Board projects go to generator.firmware.build (the cross toolchain)."""
@@ -45,8 +46,11 @@ def build_host(project_dir: str | Path, variant: str = "release", cc: str | None
     compiler = cc or os.environ.get("CC") or "cc"
     if shutil.which(compiler) is None:
         raise ToolMissingError(f"host C compiler '{compiler}' is not installed")
+    # release builds everything (runner + validation server); the dump and sanitizer variants only
+    # the runner, whose main() provides the dump hook.
+    goal = "all" if variant == "release" else f"{build_dir}/{EXE_NAME}"
     cmd = ["make", "-C", str(d), f"-j{jobs}", f"BUILD={build_dir}", f"OPT={opt}", f"EXTRA_CFLAGS={extra}",
-           f"CC={compiler}"]
+           f"CC={compiler}", goal]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     if proc.returncode != 0:
         errors = [ln for ln in proc.stderr.splitlines() if "error" in ln] or proc.stderr.strip().splitlines()[-5:]

@@ -94,7 +94,15 @@ def _write(path: Path, data: bytes) -> None:
         path.write_bytes(data)
 
 
-def _host_project(out: Path, sources: dict[str, bytes], pp: dict[str, Any] | None) -> None:
+def _server_sources(graph: Graph, target_id: str, host_port: bool) -> dict[str, bytes]:
+    from generator.validation.render import config_from_graph, render_server
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return {p.name: p.read_bytes() for p in render_server(tmp, config_from_graph(graph, target_id),
+                                                              host_port=host_port)}
+
+
+def _host_project(out: Path, sources: dict[str, bytes], pp: dict[str, Any] | None, graph: Graph) -> None:
     hdir = templates_dir() / "projects" / "host"
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(hdir)), undefined=jinja2.StrictUndefined,
                              keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
@@ -104,16 +112,15 @@ def _host_project(out: Path, sources: dict[str, bytes], pp: dict[str, Any] | Non
         files[name] = (hdir / name).read_bytes()
     for name, data in sorted(files.items()):
         _write(out / "src" / name, data)
+    for name, data in sorted(_server_sources(graph, "host", host_port=True).items()):
+        _write(out / "src" / "server" / name, data)
     _write(out / "Makefile", (hdir / "Makefile").read_bytes())
 
 
 def _board_project(out: Path, target, plan: Plan, graph: Graph, sources: dict[str, bytes]) -> None:
     from generator.firmware.project import render_project
-    from generator.validation.render import config_from_graph, render_server
 
-    files = dict(sources)
-    with tempfile.TemporaryDirectory() as tmp:
-        files.update({p.name: p.read_bytes() for p in render_server(tmp, config_from_graph(graph, target.id))})
+    files = {**sources, **_server_sources(graph, target.id, host_port=False)}
     render_project(out, target, plan, files, app="server")
 
 
@@ -140,7 +147,7 @@ def generate_project(model: str | Path, target_id: str, out_dir: str | Path,
               "score_threshold": params.score_threshold, "iou_threshold": params.iou_threshold,
               "max_detections": params.max_detections}
     if target.core == "host":
-        _host_project(out, sources, pp)
+        _host_project(out, sources, pp, graph)
     else:
         _board_project(out, target, plan, graph, sources)
     manifest = {
