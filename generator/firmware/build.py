@@ -1,0 +1,97 @@
+"""Configure and build a rendered project with CMake + Ninja, size its stacks, check its sections.
+
+Cross builds run twice when the stack is sized automatically: the first link yields the
+-fcallgraph-info call graphs, `stack.py` turns them into stack sizes, sizes.ld is rewritten and
+the image relinked (only the link step reruns). The host target is a plain native CMake build.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.errors import BuildError, ToolMissingError
+from generator.firmware.project import MANIFEST, TOOLCHAIN, render_sizes
+from generator.firmware.sections import Section, check_sections
+from generator.firmware.stack import stack_sizes
+
+log = logging.getLogger(__name__)
+
+HANDLERS = ("sg_fault_report", "SysTick_Handler")
+
+
+@dataclass
+class BuildResult:
+    elf: Path
+    size_report: str  # arm-none-eabi-size output (text/data/bss)
+    sections: list[Section] = field(default_factory=list)
+    stack_size: int = 0
+    handler_stack_size: int = 0
+    stack_depth: int = 0  # deepest call path found, before margin
+
+
+def _require(tool: str, hint: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise ToolMissingError(f"'{tool}' is not installed; {hint}")
+    return path
+
+
+def _run(cmd: list[str], cwd: Path, what: str, timeout: float = 600) -> str:
+    log.info("%s: %s", what, " ".join(cmd))
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"{what} timed out after {timeout:.0f} s: {' '.join(cmd)}") from None
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-40:])
+        raise BuildError(f"{what} failed (exit {proc.returncode}) in {cwd}:\n{tail}")
+    return proc.stdout
+
+
+def _cmake(project: Path, build: Path, cross: bool) -> None:
+    _require("cmake", "install it with `apt-get install cmake` or `pip install cmake`")
+    _require("ninja", "install it with `apt-get install ninja-build` or `pip install ninja`")
+    if not (build / "build.ninja").exists():
+        cmd = ["cmake", "-S", str(project), "-B", str(build), "-G", "Ninja"]
+        if cross:
+            cmd.append(f"-DCMAKE_TOOLCHAIN_FILE={project / TOOLCHAIN}")
+        _run(cmd, project, "cmake configure")
+    _run(["cmake", "--build", str(build)], project, "build")
+
+
+def build_project(project_dir: str | Path) -> BuildResult:
+    project = Path(project_dir).resolve()
+    manifest_path = project / MANIFEST
+    if not manifest_path.is_file():
+        raise BuildError(f"{project} is not a rendered stm32gen project (no {MANIFEST})")
+    manifest = json.loads(manifest_path.read_text())
+    build = project / "build"
+    if manifest["core"] == "host":
+        _require("gcc", "install a native C compiler (`apt-get install gcc`)")
+        _cmake(project, build, cross=False)
+        return BuildResult(elf=build / "network_host", size_report="")
+
+    _require("arm-none-eabi-gcc", "install the Arm GNU Toolchain (`apt-get install gcc-arm-none-eabi "
+             "libnewlib-arm-none-eabi`, or developer.arm.com/downloads/-/arm-gnu-toolchain-downloads)")
+    _cmake(project, build, cross=True)
+    result = BuildResult(elf=build / "firmware.elf", size_report="")
+    sized = stack_sizes(build, "main", HANDLERS)
+    pinned = manifest.get("stack_size")
+    stack = pinned if pinned is not None else sized.thread
+    origin = ("thread stack pinned by the caller" if pinned is not None else
+              f"sized from -fcallgraph-info: deepest thread path {sized.thread_depth} bytes + 25 % + margin")
+    sizes = render_sizes(stack, sized.handler, manifest.get("heap_size", 0), sized.guard, origin)
+    if (project / "sizes.ld").read_text() != sizes:
+        (project / "sizes.ld").write_text(sizes)
+        _run(["cmake", "--build", str(build)], project, "relink with sized stacks")
+    result.stack_size, result.handler_stack_size, result.stack_depth = stack, sized.handler, sized.thread_depth
+    result.size_report = _run(["arm-none-eabi-size", str(result.elf)], project, "size")
+    log.info("memory summary:\n%s", result.size_report)
+    regions = {name: (base, size) for name, (base, size) in manifest["regions"].items()}
+    result.sections = check_sections(result.elf, manifest["sections"], regions)
+    return result
