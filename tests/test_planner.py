@@ -167,3 +167,14 @@ def test_random_multi_bank_plans_never_overlap_and_stay_in_their_banks():
             check_offsets([b for b, _ in mine], [off for _, off in mine])
             assert max(off + b.size for b, off in mine) <= target.region(name).capacity
     assert placed > 50  # the test exercises real plans, not only refusals
+
+
+def test_random_sets_fill_the_gaps_around_a_pinned_buffer():
+    rng = random.Random(11)
+    for _ in range(200):
+        buffers = _random_set(rng)
+        pinned = {rng.randrange(len(buffers)): 32 * rng.randint(0, 64)}
+        for placer in PLACERS.values():
+            offsets = placer.place(buffers, 1 << 30, (), pinned)
+            check_offsets(buffers, offsets)
+            assert all(offsets[i] == off for i, off in pinned.items()), placer.name

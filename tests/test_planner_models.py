@@ -215,3 +215,21 @@ def test_verify_plan_catches_an_alias_running_past_its_storage(plans, graphs):
             verify_plan(plans[FPNLITE_192.stem, "host"], graph)
     finally:
         alias.alias_offset = saved
+
+
+def test_a_pinned_input_stays_where_it_was_pinned(graphs):
+    graph = graphs[FPNLITE_192.stem]
+    name = graph.inputs[0].name
+    plan = plan_memory(graph, load_target("nucleo-h743zi2"), pinned={name: ("SRAM2", 4096)})
+    assert plan.address_of(graph.inputs[0]) == ("SRAM2", 4096)  # plan_memory also ran verify_plan
+
+
+@pytest.mark.parametrize(("pin", "message"), [
+    ({"no-such-tensor": ("AXI_SRAM", 0)}, "no activation buffer has that name"),
+    ({"serving_default_input_1:0": ("FLASH", 0)}, "activation regions of nucleo-h743zi2 are"),
+    ({"serving_default_input_1:0": ("AXI_SRAM", 16)}, "32-byte aligned"),
+    ({"serving_default_input_1:0": ("SRAM3", 0)}, "bytes free before the arena's end"),
+])
+def test_bad_pins_are_refused_naming_the_tensor(graphs, pin, message):
+    with pytest.raises(PlanError, match=message):
+        plan_memory(graphs[FPNLITE_192.stem], load_target("nucleo-h743zi2"), pinned=pin)

@@ -6,10 +6,13 @@ Protocol) -> banks (which region, weights too) -> verify (an independent overlap
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from generator.errors import PlanError
 from generator.model.ir import Graph
 from generator.planner.banks import place_activations, place_weights
 from generator.planner.bound import lower_bound
-from generator.planner.lifetimes import buffer_lifetimes, weight_tensors
+from generator.planner.lifetimes import ALIGN, Lifetime, buffer_lifetimes, weight_tensors
 from generator.planner.placement import PLACERS
 from generator.planner.plan import Placement, Plan, RegionUse, WeightPlacement
 from generator.planner.verify import verify_plan
@@ -20,12 +23,16 @@ DEFAULT_ALGORITHM = "improve"
 __all__ = ["Placement", "Plan", "RegionUse", "WeightPlacement", "plan_memory", "verify_plan"]
 
 
-def plan_memory(graph: Graph, target: Target, algorithm: str = DEFAULT_ALGORITHM) -> Plan:
+def plan_memory(graph: Graph, target: Target, algorithm: str = DEFAULT_ALGORITHM,
+                pinned: Mapping[str, tuple[str, int]] | None = None) -> Plan:
     """Place every activation buffer and weight of `graph` in `target`'s memories and verify the result.
+
+    `pinned` fixes buffers by tensor name: {name: (region, offset in its arena)}, e.g. an input a DMA
+    writes to a fixed address; the planner fills the gaps around them.
     Raises PlanError (naming the regions short and by how much) when the model does not fit."""
     placer = PLACERS[algorithm]
     buffers = buffer_lifetimes(graph)
-    spots = place_activations(buffers, target, placer)
+    spots = place_activations(buffers, target, placer, _pins(buffers, target, pinned or {}))
     placements = [Placement(b.tensor, region, offset, b.size, b.first_op, b.last_op)
                   for b, (region, offset) in zip(buffers, spots, strict=True)]
     constants = weight_tensors(graph)
@@ -41,3 +48,21 @@ def plan_memory(graph: Graph, target: Target, algorithm: str = DEFAULT_ALGORITHM
     plan = Plan(target, placements, uses, weights, lower_bound(buffers), len(graph.operators), placer.name)
     verify_plan(plan, graph)
     return plan
+
+
+def _pins(buffers: list[Lifetime], target: Target, pinned: Mapping[str, tuple[str, int]]) -> dict[int, tuple[str, int]]:
+    """Buffer index -> (region, offset) for each pinned tensor name, checked against the target."""
+    index = {b.name: i for i, b in enumerate(buffers)}
+    out = {}
+    for name, (region, offset) in pinned.items():
+        if name not in index:
+            raise PlanError(f"cannot pin '{name}': no activation buffer has that name (aliases and constants have none)")
+        if region not in target.activation_order:
+            raise PlanError(f"cannot pin '{name}' in {region!r}: activation regions of {target.id} are "
+                            f"{', '.join(target.activation_order)}")
+        size, capacity = buffers[index[name]].size, target.region(region).capacity
+        if offset < 0 or offset % ALIGN or offset + size > capacity:
+            raise PlanError(f"cannot pin '{name}' at {region}+{offset}: needs a {ALIGN}-byte aligned offset with "
+                            f"{size} bytes free before the arena's end ({capacity} bytes)")
+        out[index[name]] = (region, offset)
+    return out

@@ -25,7 +25,7 @@ before memory-mapped external flash).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,12 +64,30 @@ def _whole(regions: Sequence[Region]) -> list[Segment]:
     return [Segment(r, 0, _capacity(r)) for r in regions]
 
 
-def _pack(buffers: Sequence[Lifetime], layout: Sequence[Segment], placer: Placer) -> _Packed:
+def _virtual_pins(buffers: Sequence[Lifetime], layout: Sequence[Segment], starts: Sequence[int],
+                  pins: Mapping[int, tuple[str, int]]) -> dict[int, int] | None:
+    """Pinned (region, offset) -> offset in this layout's address space; None if a pin has no segment."""
+    out = {}
+    for i, (region, offset) in pins.items():
+        for seg, start in zip(layout, starts, strict=True):
+            if seg.region.name == region and seg.start <= offset and offset + buffers[i].size <= seg.start + seg.length:
+                out[i] = start + offset - seg.start
+                break
+        else:
+            return None
+    return out
+
+
+def _pack(buffers: Sequence[Lifetime], layout: Sequence[Segment], placer: Placer,
+          pins: Mapping[int, tuple[str, int]] | None = None) -> _Packed:
     starts, top = [], 0
     for seg in layout:
         starts.append(top)
         top += seg.length
-    offsets = placer.place(buffers, top, starts[1:])
+    fixed = _virtual_pins(buffers, layout, starts, pins or {})
+    if fixed is None:
+        return _Packed(None, 0, 0, 0)
+    offsets = placer.place(buffers, top, starts[1:], fixed)
     spots, used = [], [0] * len(layout)
     for b, off in zip(buffers, offsets, strict=True):
         k = bisect.bisect_right(starts, off) - 1
@@ -93,18 +111,19 @@ def _is_external_ram(r: Region) -> bool:
     return r.external and r.kind in EXTERNAL_RAM_KINDS
 
 
-def _layouts(buffers: Sequence[Lifetime], regions: Sequence[Region]) -> list[list[Segment]]:
+def _layouts(buffers: Sequence[Lifetime], regions: Sequence[Region],
+             pins: Mapping[int, tuple[str, int]]) -> list[list[Segment]]:
     greedy = GreedyPlacer()
     out: list[list[Segment]] = []
     # 1. preference order, dropping banks while the footprint shrinks
     current = list(regions)
     out.append(_whole(current))
-    best = _pack(buffers, _whole(current), greedy)
+    best = _pack(buffers, _whole(current), greedy, pins)
     while best.spots is not None and len(current) > 1:
         trials = []
         for r in reversed(current):
             trial = [x for x in current if x is not r]
-            packed = _pack(buffers, _whole(trial), greedy)
+            packed = _pack(buffers, _whole(trial), greedy, pins)
             if packed.spots is not None and packed.footprint < best.footprint:
                 trials.append((packed.footprint, trial, packed))
         if not trials:
@@ -142,9 +161,12 @@ def _forced_external_bytes(buffers: Sequence[Lifetime], regions: Sequence[Region
     return min(align_up(packed.footprint, ALIGN), _capacity(external[0]))
 
 
-def place_activations(buffers: Sequence[Lifetime], target: Target, placer: Placer) -> list[tuple[str, int]]:
+def place_activations(buffers: Sequence[Lifetime], target: Target, placer: Placer,
+                      pins: Mapping[int, tuple[str, int]] | None = None) -> list[tuple[str, int]]:
     """(region name, offset) per buffer, choosing among the layouts described in the module docstring.
+    `pins` (buffer index -> (region, offset)) fixes some buffers; the rest fill the gaps around them.
     Raises PlanError naming the regions short when nothing fits."""
+    pins = dict(pins or {})
     regions = list(target.activation_regions)
     too_big = [b for b in buffers if all(b.size > _capacity(r) for r in regions)]
     if too_big:
@@ -156,25 +178,29 @@ def place_activations(buffers: Sequence[Lifetime], target: Target, placer: Place
     must_be_external = _forced_external_bytes(buffers, regions)
     scored = []
     first_failure = None
-    for n, layout in enumerate(_layouts(buffers, regions)):
-        packed = _pack(buffers, layout, greedy)
+    for n, layout in enumerate(_layouts(buffers, regions, pins)):
+        packed = _pack(buffers, layout, greedy, pins)
         if packed.spots is None:
-            first_failure = first_failure or (packed, layout)
+            if packed.overflow:
+                first_failure = first_failure or (packed, layout)
             continue
         good = packed.footprint <= GOOD_ENOUGH * bound
         scored.append(((max(0, packed.external - must_be_external), not good, packed.footprint, n), layout))
     if not scored:
+        if first_failure is None:
+            raise PlanError(f"the pinned buffers ({', '.join(buffers[i].name for i in pins)}) leave no room for "
+                            f"the others on {target.id}")
         packed, layout = first_failure
         raise PlanError(_short_message(bound, packed.overflow, layout[-1].region, target))
     layout = min(scored, key=lambda s: s[0])[1]
-    final = _pack(buffers, layout, placer)
+    final = _pack(buffers, layout, placer, pins)
     if final.spots is None:  # only a weaker algorithm than greedy (linear) gets here
         raise PlanError(f"{placer.name} placement: " + _short_message(bound, final.overflow, layout[-1].region, target))
-    return promote(buffers, final.spots, regions) if placer.reuses_memory else final.spots
+    return promote(buffers, final.spots, regions, set(pins)) if placer.reuses_memory else final.spots
 
 
-def promote(buffers: Sequence[Lifetime], spots: list[tuple[str, int]], regions: Sequence[Region]
-            ) -> list[tuple[str, int]]:
+def promote(buffers: Sequence[Lifetime], spots: list[tuple[str, int]], regions: Sequence[Region],
+            pinned: Collection[int] = ()) -> list[tuple[str, int]]:
     """Move buffers into more preferred banks where that costs nothing: the lowest free slot under the
     bank's current high-water mark, free for the buffer's whole lifetime. Most traffic (size x ops
     using it) first. The footprint never grows, and a buffer only leaves a slower bank for a faster one
@@ -185,6 +211,8 @@ def promote(buffers: Sequence[Lifetime], spots: list[tuple[str, int]], regions: 
     for b, (name, off) in zip(buffers, spots, strict=True):
         high[name] = max(high[name], off + b.size)
     for i in sorted(range(len(buffers)), key=lambda i: (-buffers[i].size * buffers[i].uses, i)):
+        if i in pinned:
+            continue
         b = buffers[i]
         for r in regions[: rank[spots[i][0]]]:
             busy = sorted((spots[j][1], spots[j][1] + buffers[j].size) for j in range(len(buffers))

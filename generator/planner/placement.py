@@ -1,17 +1,19 @@
 """Placement algorithms: give each buffer an offset so that buffers live at the same time never share
 bytes. They see only (first_op, last_op, size) rows, never the Graph.
 
-Every algorithm follows one Protocol, `place(buffers, capacity, walls) -> offsets`. `walls` are offsets
-no buffer may straddle: the multi-bank orchestration lays the banks end to end in one address space
-and puts a wall at each bank boundary. `capacity` is a hint (the improvement step stops early once a
-plan fits under the bound); an algorithm may return offsets beyond it and the caller decides.
+Every algorithm follows one Protocol, `place(buffers, capacity, walls, pinned) -> offsets`. `walls` are
+offsets no buffer may straddle: the multi-bank orchestration lays the banks end to end in one address
+space and puts a wall at each bank boundary. `pinned` maps buffer index -> fixed offset (a DMA-fed
+input, say): those buffers stay put and the others fill the gaps around them. `capacity` is a hint
+(the improvement step never trades a plan that fits it for one that does not); an algorithm may
+return offsets beyond it and the caller decides.
 """
 
 from __future__ import annotations
 
 import bisect
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from generator.planner.bound import lower_bound
@@ -22,7 +24,8 @@ class Placer(Protocol):
     name: str
     reuses_memory: bool  # False only for the linear baseline, which banks.promote must leave alone
 
-    def place(self, buffers: Sequence[Lifetime], capacity: int, walls: Sequence[int] = ()) -> list[int]: ...
+    def place(self, buffers: Sequence[Lifetime], capacity: int, walls: Sequence[int] = (),
+              pinned: Mapping[int, int] | None = None) -> list[int]: ...
 
 
 def peak(buffers: Sequence[Lifetime], offsets: Sequence[int]) -> int:
@@ -61,17 +64,27 @@ class LinearPlacer:
     name = "linear"
     reuses_memory = False
 
-    def place(self, buffers: Sequence[Lifetime], capacity: int, walls: Sequence[int] = ()) -> list[int]:
+    def place(self, buffers: Sequence[Lifetime], capacity: int, walls: Sequence[int] = (),
+              pinned: Mapping[int, int] | None = None) -> list[int]:
+        pinned = dict(pinned or {})
+        fixed = sorted((off, off + buffers[i].size) for i, off in pinned.items())
         offsets, top = [], 0
-        for b in buffers:
+        for i, b in enumerate(buffers):
+            if i in pinned:
+                offsets.append(pinned[i])
+                continue
             off = _clear_walls(top, b.size, walls)
+            for lo, hi in fixed:  # no reuse at all: step over every pinned range, live or not
+                if lo < off + b.size and off < hi:
+                    off = _clear_walls(hi, b.size, walls)
             offsets.append(off)
             top = off + b.size
         return offsets
 
 
-def place_in_order(buffers: Sequence[Lifetime], order: Sequence[int], walls: Sequence[int] = ()) -> list[int]:
-    """Best-fit placement of buffers taken in `order`.
+def place_in_order(buffers: Sequence[Lifetime], order: Sequence[int], walls: Sequence[int] = (),
+                   pinned: Mapping[int, int] | None = None) -> list[int]:
+    """Best-fit placement of buffers taken in `order` (pinned buffers are in place before the first).
 
     For each buffer: collect the address ranges of the already-placed buffers whose lifetimes overlap
     it, list the free gaps between them (the last gap is open-ended), move each candidate start past any
@@ -86,7 +99,14 @@ def place_in_order(buffers: Sequence[Lifetime], order: Sequence[int], walls: Seq
     tops = [0] * len(starts)  # high-water mark per segment, absolute
     offsets = [0] * len(buffers)
     placed: list[int] = []
+    for i, off in (pinned or {}).items():
+        offsets[i] = off
+        seg = bisect.bisect_right(starts, off) - 1
+        tops[seg] = max(tops[seg], off + buffers[i].size)
+        placed.append(i)
     for i in order:
+        if pinned and i in pinned:
+            continue
         b = buffers[i]
         busy = sorted((offsets[j], offsets[j] + buffers[j].size) for j in placed
                       if buffers[j].first_op <= b.last_op and b.first_op <= buffers[j].last_op)
@@ -127,8 +147,9 @@ class GreedyPlacer:
     name = "greedy"
     reuses_memory = True
 
-    def place(self, buffers: Sequence[Lifetime], capacity: int, walls: Sequence[int] = ()) -> list[int]:
-        return place_in_order(buffers, size_order(buffers), walls)
+    def place(self, buffers: Sequence[Lifetime], capacity: int, walls: Sequence[int] = (),
+              pinned: Mapping[int, int] | None = None) -> list[int]:
+        return place_in_order(buffers, size_order(buffers), walls, pinned)
 
 
 class ImprovePlacer:
@@ -148,9 +169,10 @@ class ImprovePlacer:
         self.iterations = iterations
         self.seed = seed
 
-    def place(self, buffers: Sequence[Lifetime], capacity: int, walls: Sequence[int] = ()) -> list[int]:
-        order = size_order(buffers)
-        best = place_in_order(buffers, order, walls)
+    def place(self, buffers: Sequence[Lifetime], capacity: int, walls: Sequence[int] = (),
+              pinned: Mapping[int, int] | None = None) -> list[int]:
+        order = [i for i in size_order(buffers) if not pinned or i not in pinned]
+        best = place_in_order(buffers, order, walls, pinned)
         best_cost = footprint(buffers, best, walls)
         target = lower_bound(buffers)
         rng = random.Random(self.seed)
@@ -162,13 +184,15 @@ class ImprovePlacer:
             setters = [k for k, i in enumerate(order)
                        if best[i] + buffers[i].size - starts[bisect.bisect_right(starts, best[i]) - 1]
                        == tops[bisect.bisect_right(starts, best[i]) - 1]]
+            if not setters:  # only pinned buffers set the marks: nothing to reorder
+                break
             k = setters[rng.randrange(len(setters))]
             if k == 0:
                 continue
             j = rng.randrange(k)
             trial = list(order)
             trial[j], trial[k] = trial[k], trial[j]
-            offsets = place_in_order(buffers, trial, walls)
+            offsets = place_in_order(buffers, trial, walls, pinned)
             cost = footprint(buffers, offsets, walls)
             # Never trade a plan that fits `capacity` for a smaller one that does not.
             if cost < best_cost and (peak(buffers, offsets) <= max(capacity, peak(buffers, best))):
