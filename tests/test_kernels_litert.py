@@ -26,9 +26,12 @@ from generator.pipeline import load_graph, lower_graph
 SHAPE_OPS = {"SHAPE", "STRIDED_SLICE", "PACK", "TILE", "RESHAPE"}
 
 
-@pytest.fixture(scope="module")
-def kernels(tmp_path_factory: pytest.TempPathFactory) -> KernelLib:
-    return KernelLib(build_library(tmp_path_factory.mktemp("kernels")))
+@pytest.fixture(scope="module", params=["portable", "dsp"])
+def kernels(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> KernelLib:
+    """Both code paths: the portable C loops and the SMLAD path the Cortex-M build takes (its
+    three DSP instructions emulated in C on the host)."""
+    flags = ("-DSG_EMULATE_DSP",) if request.param == "dsp" else ()
+    return KernelLib(build_library(tmp_path_factory.mktemp("kernels"), flags))
 
 
 def model_inputs(interp, seed: int) -> list[np.ndarray]:

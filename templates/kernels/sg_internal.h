@@ -14,6 +14,7 @@
 #define STM32GEN_SG_INTERNAL_H
 
 #include <stdint.h>
+#include <string.h>
 
 #define SG_INT32_MIN (-2147483647 - 1)
 #define SG_INT32_MAX 2147483647
@@ -72,5 +73,53 @@ static inline int32_t sg_mbqm_up(int32_t x, int32_t mult, int32_t shift)
     }
     return (int32_t)(((int64_t)high + ((int64_t)1 << (right - 1))) >> right);
 }
+
+/*
+ * Dual 16-bit multiply-accumulate (Cortex-M4/M7/M33/M55 DSP extension) for the int8 dot products.
+ * Four int8 lanes are split into their even (bytes 0, 2) and odd (bytes 1, 3) halves, each sign
+ * extended to two int16 lanes; SMLAD then adds both lane products to the accumulator. The sums
+ * are exact integers, so the result equals the plain loop bit for bit. SG_EMULATE_DSP builds the
+ * same code path on a host (for tests) with C versions of the three instructions.
+ */
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP && !defined(SG_EMULATE_DSP)
+#include <arm_acle.h>
+#define SG_USE_DSP 1
+#define sg_sxtb16(x) ((uint32_t)__sxtb16((int32_t)(x)))
+#define sg_smlad(a, b, acc) __smlad((int32_t)(a), (int32_t)(b), (acc))
+static inline uint32_t sg_ror8(uint32_t x)
+{
+    return (x >> 8) | (x << 24); /* GCC folds this into SXTB16's rotate operand */
+}
+#elif defined(SG_EMULATE_DSP)
+#define SG_USE_DSP 1
+static inline uint32_t sg_sxtb16(uint32_t x)
+{
+    const uint32_t lo = (uint32_t)(int32_t)(int8_t)(x & 0xFFu) & 0xFFFFu;
+    const uint32_t hi = (uint32_t)(int32_t)(int8_t)((x >> 16) & 0xFFu) & 0xFFFFu;
+    return lo | (hi << 16);
+}
+static inline int32_t sg_smlad(uint32_t a, uint32_t b, int32_t acc)
+{
+    const int32_t p0 = (int32_t)(int16_t)(a & 0xFFFFu) * (int32_t)(int16_t)(b & 0xFFFFu);
+    const int32_t p1 = (int32_t)(int16_t)(a >> 16) * (int32_t)(int16_t)(b >> 16);
+    return (int32_t)((uint32_t)acc + (uint32_t)p0 + (uint32_t)p1);
+}
+static inline uint32_t sg_ror8(uint32_t x)
+{
+    return (x >> 8) | (x << 24);
+}
+#else
+#define SG_USE_DSP 0
+#endif
+
+#if SG_USE_DSP
+/* Unaligned 32-bit load (one LDR on ARMv7-M; memcpy keeps it defined behaviour in C). */
+static inline uint32_t sg_load4(const int8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+#endif
 
 #endif /* STM32GEN_SG_INTERNAL_H */
