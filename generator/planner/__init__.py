@@ -30,6 +30,8 @@ def plan_memory(graph: Graph, target: Target, algorithm: str = DEFAULT_ALGORITHM
     `pinned` fixes buffers by tensor name: {name: (region, offset in its arena)}, e.g. an input a DMA
     writes to a fixed address; the planner fills the gaps around them.
     Raises PlanError (naming the regions short and by how much) when the model does not fit."""
+    if algorithm not in PLACERS:
+        raise ValueError(f"unknown placement algorithm {algorithm!r}; known: {', '.join(PLACERS)}")
     placer = PLACERS[algorithm]
     buffers = buffer_lifetimes(graph)
     spots = place_activations(buffers, target, placer, _pins(buffers, target, pinned or {}))

@@ -14,9 +14,9 @@ buffer straddles a wall each lies wholly inside one region. Several layouts are 
 The footprint of a plan is the sum of its regions' high-water marks. The winner uses the least external
 RAM beyond what must be external (slower banks only when needed); then a plan within `GOOD_ENOUGH` of
 the live-set bound beats one that is not; then the smallest; then the earliest layout in the list
-above (the board's preference). Layouts are compared
-with the greedy placer; the chosen one is then packed with the requested algorithm, and finally buffers
-move to faster banks wherever there is room under those banks' high-water marks (`promote`).
+above (the board's preference). Layouts are compared with the greedy placer; the chosen one is then
+packed with the requested algorithm, and finally buffers move to faster banks wherever there is room
+under those banks' high-water marks (`promote`).
 
 Weights: taken in first-use order and put into the first weight region with room (internal flash
 before memory-mapped external flash).
