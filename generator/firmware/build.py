@@ -1,8 +1,8 @@
 """Configure and build a rendered project with CMake + Ninja, size its stacks, check its sections.
 
-Cross builds run twice when the stack is sized automatically: the first link yields the
--fcallgraph-info call graphs, `stack.py` turns them into stack sizes, sizes.ld is rewritten and
-the image relinked (only the link step reruns). The host target is a plain native CMake build.
+Builds run twice: the first link yields the -fcallgraph-info call graphs, `stack.py` turns them
+into stack sizes and the MPU guard size, sizes.ld is rewritten and the image relinked (only the
+link step reruns). The host target is built by generator.codegen.build (a native Makefile project).
 """
 
 from __future__ import annotations
@@ -53,14 +53,12 @@ def _run(cmd: list[str], cwd: Path, what: str, timeout: float = 600) -> str:
     return proc.stdout
 
 
-def _cmake(project: Path, build: Path, cross: bool) -> None:
+def _cmake(project: Path, build: Path) -> None:
     _require("cmake", "install it with `apt-get install cmake` or `pip install cmake`")
     _require("ninja", "install it with `apt-get install ninja-build` or `pip install ninja`")
     if not (build / "build.ninja").exists():
-        cmd = ["cmake", "-S", str(project), "-B", str(build), "-G", "Ninja"]
-        if cross:
-            cmd.append(f"-DCMAKE_TOOLCHAIN_FILE={project / TOOLCHAIN}")
-        _run(cmd, project, "cmake configure")
+        _run(["cmake", "-S", str(project), "-B", str(build), "-G", "Ninja",
+              f"-DCMAKE_TOOLCHAIN_FILE={project / TOOLCHAIN}"], project, "cmake configure")
     _run(["cmake", "--build", str(build)], project, "build")
 
 
@@ -71,14 +69,9 @@ def build_project(project_dir: str | Path) -> BuildResult:
         raise BuildError(f"{project} is not a rendered stm32gen project (no {MANIFEST})")
     manifest = json.loads(manifest_path.read_text())
     build = project / "build"
-    if manifest["core"] == "host":
-        _require("gcc", "install a native C compiler (`apt-get install gcc`)")
-        _cmake(project, build, cross=False)
-        return BuildResult(elf=build / "network_host", size_report="")
-
     _require("arm-none-eabi-gcc", "install the Arm GNU Toolchain (`apt-get install gcc-arm-none-eabi "
              "libnewlib-arm-none-eabi`, or developer.arm.com/downloads/-/arm-gnu-toolchain-downloads)")
-    _cmake(project, build, cross=True)
+    _cmake(project, build)
     result = BuildResult(elf=build / "firmware.elf", size_report="")
     sized = stack_sizes(build, "main", HANDLERS)
     pinned = manifest.get("stack_size")

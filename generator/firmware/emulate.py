@@ -2,6 +2,8 @@
 
     with Emulator(elf, "mps2-an500") as url:      # url = "socket://127.0.0.1:PORT"
         link = serial.serial_for_url(url)
+    with Emulator(project_dir) as url:            # a built project: ELF and machine from its manifest
+        ...
 
 QEMU runs with `-icount shift=0` so the SysTick counter counts instructions (counter_systick.c)
 and runs are deterministic. The process is always ended on exit, exceptions included.
@@ -9,6 +11,7 @@ and runs are deterministic. The process is always ended on exit, exceptions incl
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
@@ -32,10 +35,26 @@ def qemu_command(elf: str | Path, machine: str, port: int) -> list[str]:
             "-serial", f"tcp:127.0.0.1:{port},server=on,wait=off", "-kernel", str(elf)]
 
 
+def _from_project(project: Path, machine: str | None) -> tuple[Path, str]:
+    from generator.firmware.project import MANIFEST
+
+    manifest_path = project / MANIFEST
+    if not manifest_path.is_file():
+        raise EmulationError(f"{project} is not a firmware project (no {MANIFEST}); generate it for a QEMU target")
+    manifest = json.loads(manifest_path.read_text())
+    if not manifest.get("qemu_machine"):
+        raise EmulationError(f"target {manifest['target']} is real hardware, not emulated; QEMU machines: "
+                             f"{', '.join(MACHINES)} (targets qemu-mps2-an500, qemu-mps3-an547)")
+    return project / "build" / "firmware.elf", machine or manifest["qemu_machine"]
+
+
 class Emulator:
     """Context manager owning one QEMU process; yields the pyserial URL of the firmware's UART."""
 
-    def __init__(self, elf: str | Path, machine: str, port: int | None = None, boot_timeout: float = 10.0) -> None:
+    def __init__(self, elf: str | Path, machine: str | None = None, port: int | None = None,
+                 boot_timeout: float = 10.0) -> None:
+        if Path(elf).is_dir():
+            elf, machine = _from_project(Path(elf), machine)
         if machine not in MACHINES:
             raise EmulationError(f"unknown QEMU machine '{machine}'; machines: {', '.join(MACHINES)}")
         self.elf = Path(elf)

@@ -88,9 +88,10 @@ def render_project(out_dir: str | Path, target, plan, sources: Mapping[str, str 
         raise BuildError("app 'server' needs validation_server.c among the sources; "
                          f"got: {', '.join(sorted(files)) or 'none'}")
     if layout == "middleware":
-        return _render_middleware(out, target, files)
+        return _render_middleware(out, target, plan, files)
     if target.core == "host":
-        return _render_host(out, target, files)
+        raise BuildError("the host target has no firmware project: generator.codegen.project renders "
+                         "its native Makefile project")
 
     root = templates_dir() / "projects"
     env = _env()
@@ -124,30 +125,26 @@ def render_project(out_dir: str | Path, target, plan, sources: Mapping[str, str 
         "target": target.id, "core": target.core, "family": fam, "app": app, "layout": layout,
         "qemu_machine": target.qemu_machine, "stack_size": stack_size, "heap_size": heap_size,
         "regions": {r.name: [r.base, r.size] for r in target.regions},
+        # for flash.py: what needs an external loader, and whether the image runs from RAM
+        "external_regions": sorted({p.region for p in (*lay.arenas, *lay.weights)
+                                    if target.region(p.region).external and p.load}),
+        "ram_image": target.region(lay.code_region).kind != "flash",
+        "vector_table": target.region(lay.code_region).base,
         "sections": lay.expected,
     }
     _write(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return out
 
 
-def _render_host(out: Path, target, files: dict[str, bytes]) -> Path:
-    """Host build: the generated sources compiled with the native gcc (the host main is theirs)."""
-    for name, data in sorted(files.items()):
-        _write(out / "src" / name, data)
-    c_sources = sorted(n for n in files if n.endswith(".c"))
-    _write(out / "CMakeLists.txt", _env().get_template("common/CMakeLists.host.txt.j2").render(c_sources=c_sources))
-    manifest = {"target": target.id, "core": "host", "family": "host", "layout": "board", "sections": {}}
-    _write(out / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    return out
-
-
-def _render_middleware(out: Path, target, files: dict[str, bytes]) -> Path:
+def _render_middleware(out: Path, target, plan, files: dict[str, bytes]) -> Path:
+    """The portable library only: sources + sg_port.h + a README with the linker-script lines."""
     root = templates_dir() / "projects" / "common"
     for name, data in sorted(files.items()):
         _write(out / name, data)
     _write(out / "sg_port.h", (root / "sg_port.h").read_bytes())
     _write(out / "README.md", _env().get_template("common/README.middleware.md.j2").render(
-        board_name=target.name, board_id=target.id, files=sorted([*files, "sg_port.h"])))
+        board_name=target.name, board_id=target.id, files=sorted([*files, "sg_port.h"]),
+        layout=compute_layout(target, plan)))
     return out
 
 

@@ -3,8 +3,9 @@
 Each .ci file is a VCG graph: `node: { title: "fn" label: "fn\\nfile:line:col\\n24 bytes (static)" }`
 and `edge: { sourcename: "a" targetname: "b" }`. The depth of a function is its own frame plus the
 deepest callee. Limits, stated so the margin can cover them: calls through function pointers
-(`__indirect_call`) and recursion are not followed, and library code without .ci files (memcpy)
-counts as the DEFAULT_EXTERNAL bytes below.
+are bounded by the deepest function in the image (GCC records them as calls to `__indirect_call`),
+recursion is followed once, and library code without .ci files (memcpy) counts as the
+DEFAULT_EXTERNAL bytes below.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ _NODE = re.compile(r'node:\s*\{\s*title:\s*"([^"]+)"\s*label:\s*"([^"]*)"')
 _EDGE = re.compile(r'edge:\s*\{\s*sourcename:\s*"([^"]+)"\s*targetname:\s*"([^"]+)"')
 _FRAME = re.compile(r"(\d+) bytes \((static|dynamic|bounded)")
 
+INDIRECT = "__indirect_call"
 DEFAULT_EXTERNAL = 128  # a libc leaf (memcpy, memset, division helpers) we have no .ci for
 EXCEPTION_FRAME = 104  # Armv7-M/v8-M extended frame with FP context (Armv7-M ARM B1.5.7)
 
@@ -42,13 +44,19 @@ def max_depth(entry: str, frames: dict[str, int], calls: dict[str, set[str]]) ->
     memo: dict[str, int] = {}
     walking: set[str] = set()
 
+    def callees(fn: str) -> list[str]:
+        found = calls.get(fn, set())
+        if INDIRECT in found:  # could be any function: take them all
+            found = (found - {INDIRECT}) | set(frames)
+        return sorted(found)
+
     def depth(fn: str) -> int:
         if fn in memo:
             return memo[fn]
         if fn in walking:
             return 0
         walking.add(fn)
-        d = frames.get(fn, DEFAULT_EXTERNAL) + max((depth(c) for c in sorted(calls.get(fn, ()))), default=0)
+        d = frames.get(fn, DEFAULT_EXTERNAL) + max((depth(c) for c in callees(fn)), default=0)
         walking.discard(fn)
         memo[fn] = d
         return d
