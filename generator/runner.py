@@ -42,10 +42,18 @@ def read_manifest(project_dir: str | Path) -> dict[str, Any]:
         raise RunError(f"{path} is not valid JSON ({exc})") from None
 
 
-def load_inputs(path: str | Path, shape: Sequence[int]) -> np.ndarray:
-    """An N x H x W x C uint8 batch from a .npy (uint8 HWC or NHWC) or an image (RGB, nearest resize)."""
+def item_shape(shape: Sequence[int]) -> tuple[int, ...]:
+    """One batch item: the input shape without its leading batch dimension of 1 (if it has one)."""
+    shape = tuple(int(d) for d in shape)
+    return shape[1:] if len(shape) > 1 and shape[0] == 1 else shape
+
+
+def load_inputs(path: str | Path, shape: Sequence[int], dtype: str = "uint8") -> np.ndarray:
+    """An N x H x W x C batch from a .npy (the model's dtype, HWC or NHWC; for other ranks the input
+    shape with or without its batch dimension) or an image (RGB, nearest resize; uint8 models)."""
     path = Path(path)
-    _, h, w, c = (int(d) for d in shape)
+    shape = tuple(int(d) for d in shape)
+    item = item_shape(shape)
     if not path.is_file():
         raise InputError(f"input file '{path}' does not exist")
     if path.suffix.lower() == ".npy":
@@ -53,20 +61,21 @@ def load_inputs(path: str | Path, shape: Sequence[int]) -> np.ndarray:
             arr = np.load(path, allow_pickle=False)
         except (ValueError, OSError) as exc:
             raise InputError(f"input '{path}' is not a readable .npy file ({exc})") from None
-        if arr.dtype != np.uint8:
-            raise InputError(f"input '{path}' has dtype {arr.dtype}; the model takes uint8")
-        if arr.ndim == 3:
+        if arr.dtype != np.dtype(dtype):
+            raise InputError(f"input '{path}' has dtype {arr.dtype}; the model takes {dtype}")
+        if arr.ndim == len(item):
             arr = arr[None]
-        if arr.ndim != 4 or tuple(arr.shape[1:]) != (h, w, c):
-            raise InputError(f"input '{path}' has shape {list(arr.shape)}; the model takes [{h}, {w}, {c}] "
-                             f"or [N, {h}, {w}, {c}]")
+        if arr.ndim != len(item) + 1 or tuple(arr.shape[1:]) != item:
+            dims = ", ".join(map(str, item))
+            raise InputError(f"input '{path}' has shape {list(arr.shape)}; the model takes [{dims}] or [N, {dims}]")
         return np.ascontiguousarray(arr)
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         raise InputError(f"input '{path}' is neither .npy nor an image ({', '.join(IMAGE_SUFFIXES)})")
     from PIL import Image, UnidentifiedImageError
 
-    if c != 3:
-        raise InputError(f"images give RGB data but the model takes {c} channels; use a .npy input")
+    if len(shape) != 4 or shape[3] != 3 or dtype != "uint8":
+        raise InputError(f"images give uint8 RGB pixels but the model takes {dtype} {list(shape)}; use a .npy input")
+    _, h, w, _ = shape
     try:
         with Image.open(path) as im:
             rgb = im.convert("RGB").resize((w, h), Image.NEAREST)
@@ -121,7 +130,7 @@ def parse_results(data: bytes, manifest: dict[str, Any], count: int, raw: bool =
 
 def run_batch(project_dir: str | Path, inputs: np.ndarray, variant: str = "release", raw: bool = False,
               env: dict[str, str] | None = None, timeout: float = 600) -> list[dict[str, np.ndarray]]:
-    """Run every image of the N x H x W x C uint8 batch through the built executable, in one process."""
+    """Run every item of the batch (N x the model's input shape) through the built executable, in one process."""
     manifest = read_manifest(project_dir)
     if manifest.get("target") != "host":
         raise RunError(f"`run` executes host projects; '{project_dir}' targets {manifest.get('target')}: "
@@ -129,10 +138,12 @@ def run_batch(project_dir: str | Path, inputs: np.ndarray, variant: str = "relea
     exe = executable(project_dir, variant)
     if not exe.is_file():
         raise RunError(f"'{exe}' does not exist: run `stm32gen build {project_dir}` first")
-    shape = tuple(manifest["input"]["shape"])
-    batch = np.ascontiguousarray(inputs, dtype=np.uint8)
-    if batch.ndim != 4 or batch.shape[1:] != shape[1:]:
-        raise InputError(f"inputs have shape {list(batch.shape)}; the model takes [N, {', '.join(map(str, shape[1:]))}]")
+    item, dtype = item_shape(manifest["input"]["shape"]), np.dtype(manifest["input"]["dtype"])
+    batch = np.asarray(inputs)
+    if batch.dtype != dtype or batch.shape[1:] != item:
+        raise InputError(f"inputs are {batch.dtype} {list(batch.shape)}; the model takes {dtype.name} "
+                         f"[N, {', '.join(map(str, item))}]")
+    batch = np.ascontiguousarray(batch)
     proc = subprocess.run([str(exe)], input=batch.tobytes(), capture_output=True, timeout=timeout, env=env,
                           check=False)
     if proc.returncode != 0:
@@ -143,7 +154,7 @@ def run_batch(project_dir: str | Path, inputs: np.ndarray, variant: str = "relea
 def run_file(project_dir: str | Path, input_path: str | Path, out_path: str | Path) -> dict[str, np.ndarray]:
     """`stm32gen run DIR --input FILE --out OUT.npz`: one input (or the first of a .npy batch)."""
     manifest = read_manifest(project_dir)
-    batch = load_inputs(input_path, manifest["input"]["shape"])
+    batch = load_inputs(input_path, manifest["input"]["shape"], manifest["input"]["dtype"])
     result = run_batch(project_dir, batch[:1])[0]
     result.pop("detection_records", None)
     np.savez(out_path, **result)

@@ -21,7 +21,7 @@ from generator.codegen.plan_hash import plan_hash
 from generator.codegen.project import generate_project, sha256_file
 from generator.pipeline import load_graph, lower_graph
 from generator.planner import plan_memory
-from generator.runner import InputError, RunError, load_inputs, run_batch
+from generator.runner import InputError, RunError, item_shape, load_inputs, run_batch
 from generator.targets import load_target
 from tests.conftest import FPNLITE_192, IMAGES_DIR, ST_SSD_V1_192
 
@@ -226,3 +226,32 @@ def test_host_validation_server_answers_the_same_bytes_as_the_runner(built):
         for i in range(len(m["outputs"])):
             assert link.read_output(i, want[f"output_{i}"].nbytes) == want[f"output_{i}"].tobytes()
         assert link.read_detections() == [tuple(int(v) for v in r) for r in want["detection_records"]]
+
+
+SINGLE_INPUT_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "RESIZE_BILINEAR", "SOFTMAX", "QUANTIZE", "PAD", "MEAN", "RESHAPE")
+
+
+def _op_models():
+    from generator.factory.ops import op_fixtures
+
+    return [(name, data) for name, data in op_fixtures(seed=2, count_per_op=2)
+            if name.split("-")[0].upper() in SINGLE_INPUT_OPS]
+
+
+@pytest.mark.parametrize(("name", "data"), _op_models(), ids=lambda v: v if isinstance(v, str) else "")
+def test_single_operator_models_run_bit_exact_end_to_end(tmp_path, name, data):
+    """Graph-level codegen on small models: aliases, in-place quantize, outputs that are views."""
+    model = tmp_path / f"{name}.tflite"
+    model.write_bytes(data)
+    gen = generate_project(model, "host", tmp_path / "p")
+    build_host(tmp_path / "p")
+    inp = gen.manifest["input"]
+    info = np.iinfo(inp["dtype"])
+    batch = np.random.default_rng(0).integers(info.min, info.max + 1, (2, *item_shape(inp["shape"])),
+                                              dtype=inp["dtype"])
+    results = run_batch(tmp_path / "p", batch)
+    interp = litert.interpreter(model)
+    for k in range(len(batch)):
+        for i, ref in enumerate(litert.run(interp, batch[k])):
+            got = results[k][f"output_{i}"]
+            assert got.dtype == ref.dtype and got.tobytes() == ref.tobytes(), (name, k, i)
