@@ -3,8 +3,8 @@ templates only copy registers.
 
 STM32H7 (RM0433 for H743, RM0399 for H747; same RCC/PWR/FLASH layout for what we touch):
 PLL1 is fed by HSI (64 MHz, always present: no dependence on a board crystal), divided by M to a
-reference in 8..16 MHz, multiplied by N into the wide VCO range 192..836 MHz and divided by an even
-P to sys_ck (RM0433 §8.7.12-§8.7.13). HCLK = sys_ck/2 <= 240 MHz, every APB = HCLK/2 <= 120 MHz.
+reference in 8..16 MHz, multiplied by N into the wide VCO range 192..836 MHz (960 MHz at VOS0) and divided by an
+even P to sys_ck (RM0433 §8.7.12-§8.7.13). HCLK = sys_ck/2 <= 240 MHz, every APB = HCLK/2 <= 120 MHz.
 STM32N6 (RM0486): the CPU runs from PLL1 through the IC1 divider; see system_stm32n6.c.
 """
 
@@ -45,13 +45,16 @@ def h7_clocks(sys_hz: int) -> H7Clocks:
     vos = next((v for v, top in _VOS_MAX if sys_hz <= top), None)
     if vos is None:
         raise BuildError(f"STM32H7 clock {sys_hz} Hz is above the 480 MHz maximum")
+    # Wide VCO range: 192..836 MHz, extended to 960 MHz for the 480 MHz VOS0 operation of revision V
+    # silicon (RM0433 §8.7.13 PLL1VCOSEL, datasheet DS12110 table "PLL characteristics").
+    vco_max = 960_000_000 if vos == 0 else 836_000_000
     for m in range(4, 9):  # reference 16..8 MHz
         ref = HSI_HZ // m
         if HSI_HZ % m:
             continue
         for p in range(2, 129, 2):
             vco = sys_hz * p
-            if not 192_000_000 <= vco <= 836_000_000 or vco % ref:
+            if not 192_000_000 <= vco <= vco_max or vco % ref:
                 continue
             n = vco // ref
             if 4 <= n <= 512:

@@ -80,6 +80,9 @@ def _h7_defines(target, plan) -> list[tuple[str, str]]:
         raise BuildError(f"no supply configuration known for board {target.id}; boards: "
                          f"{', '.join(sorted(_H7_SUPPLY_SMPS))}")
     c = clocks.h7_clocks(target.clock_hz)
+    if c.vos == 0 and _H7_SUPPLY_SMPS[target.id]:
+        raise BuildError(f"{target.id} runs its core from the SMPS, which allows VOS1 at most: "
+                         f"clock {target.clock_hz} Hz needs VOS0; use 400 MHz or less")
     defs = [("SG_H7_SUPPLY_SMPS", str(int(_H7_SUPPLY_SMPS[target.id]))), ("SG_H7_VOS", str(c.vos)),
             ("SG_H7_PLL_M", f"{c.pll_m}u"), ("SG_H7_PLL_N", f"{c.pll_n}u"), ("SG_H7_PLL_P", f"{c.pll_p}u"),
             ("SG_H7_PLL_RGE", f"{c.pll_rge}u"), ("SG_H7_FLASH_LATENCY", f"{c.flash_latency}u"),
