@@ -127,5 +127,18 @@ def plan(model: ModelArg, target: TargetOpt, as_json: JsonOpt = False,
         html.write_text(render_html(result, title=f"{model.name} on {result.target.id}"))
     typer.echo(json.dumps(plan_to_dict(result), indent=2) if as_json else render_text(result))
 
+
+@app.command()
+def flash(project: DirArg,
+          tool: Annotated[str | None, typer.Option(help="STM32_Programmer_CLI, pyocd or openocd (default: the board's).")] = None,
+          dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the programmer command, do not run it.")] = False,
+          ) -> None:
+    """Program a built board project (external loader included when weights live in QSPI/XSPI)."""
+    from generator.firmware.flash import flash_project
+
+    cmd = flash_project(project, tool, dry_run=dry_run)
+    typer.echo(str(cmd) if dry_run else f"flashed with: {cmd}")
+
+
 def main() -> None:
     app()
