@@ -15,7 +15,7 @@ from generator.codegen import litert
 from generator.codegen.build import build_host
 from generator.codegen.debug import first_mismatch
 from generator.codegen.project import generate_project
-from generator.runner import load_inputs, run_batch
+from generator.runner import load_inputs, run_batch, run_file
 from tests.conftest import IMAGES_DIR, REAL_MODELS
 
 pytestmark = pytest.mark.slow
@@ -54,6 +54,24 @@ def test_every_output_is_byte_identical_to_litert(project):
                 where = first_mismatch(out, model, image[None])
                 name = IMAGES[k].name if k < len(IMAGES) else f"random #{k - len(IMAGES)}"
                 pytest.fail(f"{model.name}, input {name}, output_{i} differs from LiteRT; {where}")
+
+
+def test_run_command_npz_holds_litert_outputs(project, tmp_path):
+    """`stm32gen run DIR --input IMAGE --out OUT.npz` end to end, on one image."""
+    model, out, _ = project
+    result = run_file(out, IMAGES[0], tmp_path / "out.npz")
+    expected = litert.run(litert.interpreter(model), result_input(out, IMAGES[0]))
+    with np.load(tmp_path / "out.npz") as npz:
+        assert sorted(npz.files) == sorted([f"output_{i}" for i in range(len(expected))] + ["detections"])
+        for i, ref in enumerate(expected):
+            assert npz[f"output_{i}"].dtype == ref.dtype and npz[f"output_{i}"].tobytes() == ref.tobytes()
+        assert npz["detections"].tobytes() == result["detections"].tobytes()
+
+
+def result_input(out: Path, image: Path) -> np.ndarray:
+    from generator.runner import read_manifest
+
+    return load_inputs(image, read_manifest(out)["input"]["shape"])
 
 
 def test_detections_come_with_every_ssd_result(project):

@@ -255,3 +255,16 @@ def test_single_operator_models_run_bit_exact_end_to_end(tmp_path, name, data):
         for i, ref in enumerate(litert.run(interp, batch[k])):
             got = results[k][f"output_{i}"]
             assert got.dtype == ref.dtype and got.tobytes() == ref.tobytes(), (name, k, i)
+
+
+def test_regenerating_another_model_into_a_project_drops_its_old_sources(tmp_path):
+    from generator.factory.ops import op_fixtures
+
+    generate_project(MODEL, "host", tmp_path)
+    assert (tmp_path / "src" / "postprocess.c").is_file()
+    name, data = next((n, d) for n, d in op_fixtures(seed=3, count_per_op=1) if n.startswith("conv_2d"))
+    model = tmp_path / f"{name}.tflite"
+    model.write_bytes(data)
+    generate_project(model, "host", tmp_path)
+    assert not (tmp_path / "src" / "postprocess.c").exists() and not (tmp_path / "src" / "anchors.c").exists()
+    build_host(tmp_path)

@@ -13,6 +13,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -29,12 +30,13 @@ class Dump:
     data: bytes
 
 
-@dataclass(frozen=True)
-class Mismatch:
+class Mismatch(NamedTuple):
+    """(op index, op type, tensor name, max abs diff, count): unpacks like a tuple, prints a sentence."""
+
     op_index: int  # position in the lowered graph (the `#N` comments of network.c)
     op_type: str
     tensor: str
-    max_abs_diff: int  # in quantized units
+    max_abs_diff: int  # in quantized units (-1 for float tensors and size mismatches)
     count: int  # differing elements
 
     def __str__(self) -> str:

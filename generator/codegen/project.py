@@ -102,6 +102,16 @@ def _server_sources(graph: Graph, target_id: str, host_port: bool) -> dict[str, 
                                                               host_port=host_port)}
 
 
+def _remove_stale(src: Path, keep: set[str]) -> None:
+    """Regenerating into an existing project (another model) must not leave old sources the
+    Makefile's wildcard would still compile."""
+    if not src.is_dir():
+        return
+    for p in src.rglob("*"):
+        if p.is_file() and str(p.relative_to(src)) not in keep:
+            p.unlink()
+
+
 def _host_project(out: Path, sources: dict[str, bytes], pp: dict[str, Any] | None, graph: Graph) -> None:
     hdir = templates_dir() / "projects" / "host"
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(hdir)), undefined=jinja2.StrictUndefined,
@@ -110,9 +120,11 @@ def _host_project(out: Path, sources: dict[str, bytes], pp: dict[str, Any] | Non
     files["host_config.h"] = env.get_template("host_config.h.j2").render(postprocess=pp).encode()
     for name in HOST_FILES:
         files[name] = (hdir / name).read_bytes()
+    server = _server_sources(graph, "host", host_port=True)
+    _remove_stale(out / "src", set(files) | {f"server/{n}" for n in server})
     for name, data in sorted(files.items()):
         _write(out / "src" / name, data)
-    for name, data in sorted(_server_sources(graph, "host", host_port=True).items()):
+    for name, data in sorted(server.items()):
         _write(out / "src" / "server" / name, data)
     _write(out / "Makefile", (hdir / "Makefile").read_bytes())
 
