@@ -27,10 +27,11 @@ LAYOUTS = ("board", "middleware")
 APPS = ("server", "selftest")
 TOOLCHAIN = "arm-none-eabi.cmake"
 
-# Before the first build there is no -fstack-usage data: start generous, build.py resizes.
-PROVISIONAL_STACK = 16 * 1024
-PROVISIONAL_HANDLER_STACK = 2 * 1024
-PROVISIONAL_GUARD = 256
+# Before the first build there is no call-graph data: start small so the first link rarely fails;
+# build.py then sizes the stacks and links again.
+PROVISIONAL_STACK = 1024
+PROVISIONAL_HANDLER_STACK = 512
+PROVISIONAL_GUARD = 32
 
 _COMMON = ("startup.c", "fault.c", "port.c", "main.c", "sg_regs.h", "sg_system.h", "sg_port.h")
 _FAMILY = {
