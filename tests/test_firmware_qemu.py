@@ -10,6 +10,7 @@ import re
 import shutil
 import time
 
+import numpy as np
 import pytest
 import serial
 
@@ -141,3 +142,28 @@ def test_emulator_ends_qemu_even_when_the_body_raises(board):
         proc = emu.process
         raise RuntimeError("boom")
     assert proc.poll() is not None and emu.process is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("board", BOARDS)
+def test_real_network_firmware_answers_the_validation_server_protocol(board, tmp_path):
+    """The whole board layer under the real generated network and validation server: the stacks
+    sized from the call graph hold, the sections fit, and one inference runs to completion."""
+    from conftest import ST_SSD_V1_192
+    from generator.codegen.project import generate_project
+    from generator.validation.link import Link
+
+    gen = generate_project(ST_SSD_V1_192, board, tmp_path)
+    result = build_project(tmp_path)
+    assert result.stack_depth > 0
+    shape = gen.manifest["input"]["shape"]
+    with Emulator(tmp_path) as url:
+        link = Link(url).open()
+        try:
+            info = link.handshake(gen.manifest["model_sha256"], gen.manifest["plan_hash"])
+            assert info.counter_kind == "instructions" and info.target_id == board
+            link.write_input(bytes(int(np.prod(shape))))
+            run = link.run()
+        finally:
+            link.close()
+    assert run.rc == 0 and run.counter > 1_000_000

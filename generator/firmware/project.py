@@ -27,11 +27,12 @@ LAYOUTS = ("board", "middleware")
 APPS = ("server", "selftest")
 TOOLCHAIN = "arm-none-eabi.cmake"
 
-# Before the first build there is no call-graph data: start small so the first link rarely fails;
-# build.py then sizes the stacks and links again.
-PROVISIONAL_STACK = 1024
-PROVISIONAL_HANDLER_STACK = 512
-PROVISIONAL_GUARD = 32
+# Before the first build there is no call-graph data. These values are what a plain `make` of a
+# fresh project links with, so they are generous; build.py then sizes the stacks from the call
+# graphs (also when this first link does not fit) and links again.
+PROVISIONAL_STACK = 8 * 1024
+PROVISIONAL_HANDLER_STACK = 1024
+PROVISIONAL_GUARD = 256
 
 _COMMON = ("startup.c", "fault.c", "port.c", "main.c", "sg_regs.h", "sg_system.h", "sg_port.h")
 _FAMILY = {
