@@ -152,10 +152,12 @@ def run_batch(project_dir: str | Path, inputs: np.ndarray, variant: str = "relea
 
 
 def run_file(project_dir: str | Path, input_path: str | Path, out_path: str | Path) -> dict[str, np.ndarray]:
-    """`stm32gen run DIR --input FILE --out OUT.npz`: one input (or the first of a .npy batch)."""
+    """`stm32gen run DIR --input FILE --out OUT.npz`: one input, its outputs in model order."""
     manifest = read_manifest(project_dir)
     batch = load_inputs(input_path, manifest["input"]["shape"], manifest["input"]["dtype"])
-    result = run_batch(project_dir, batch[:1])[0]
+    if len(batch) != 1:
+        raise InputError(f"input '{input_path}' holds {len(batch)} inputs; `run` takes one (batch dimension 1)")
+    result = run_batch(project_dir, batch)[0]
     result.pop("detection_records", None)
     np.savez(out_path, **result)
     return result
