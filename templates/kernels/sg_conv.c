@@ -71,10 +71,27 @@ static int32_t sg_sum_s8(const int8_t *a, int32_t n)
     return acc;
 }
 
-static int8_t sg_conv_out(const sg_conv_params_t *p, int32_t acc, int32_t oc)
+/* Output stage parameters copied out of the params struct: int8 stores may alias anything, so
+ * reading them through `p` inside the loops would reload them after every store. */
+typedef struct {
+    const int32_t *mult;
+    const int32_t *shift;
+    int32_t zp, lo, hi;
+} sg_rq_t;
+
+static inline int8_t sg_rq_up(const sg_rq_t *rq, int32_t acc, int32_t oc)
 {
-    int32_t v = SG_CONV_REQUANT(acc, p->out_mult[oc], p->out_shift[oc]) + p->out_zp;
-    return (int8_t)sg_clamp(v, p->act_min, p->act_max);
+    const int32_t v = SG_CONV_REQUANT(acc, rq->mult[oc], rq->shift[oc]) + rq->zp;
+    return (int8_t)sg_clamp(v, rq->lo, rq->hi);
+}
+
+/* Depthwise: LiteRT requantises vector blocks of 8 channels rounding half up and the out_c % 8
+ * remaining channels one by one, half away from zero. */
+static inline int8_t sg_rq_dw(const sg_rq_t *rq, int32_t acc, int32_t oc, int32_t blocked)
+{
+    const int32_t m = rq->mult[oc], sh = rq->shift[oc];
+    const int32_t v = (oc < blocked ? sg_mbqm_up(acc, m, sh) : sg_mbqm(acc, m, sh)) + rq->zp;
+    return (int8_t)sg_clamp(v, rq->lo, rq->hi);
 }
 
 /* 1x1, stride 1, no padding: a GEMM of [pixels x in_c] by [out_c x in_c]^T. Two pixels and two
@@ -118,6 +135,8 @@ static void sg_conv1x1_block(const int8_t *x0, const int8_t *x1, const int8_t *w
 
 static void sg_conv1x1_s8(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out)
 {
+    const sg_rq_t rq = {p->out_mult, p->out_shift, p->out_zp, p->act_min, p->act_max};
+    const int32_t *bias = p->bias;
     const int32_t in_c = p->in_c;
     const int32_t out_c = p->out_c;
     const int32_t pixels = p->batches * p->out_h * p->out_w;
@@ -131,20 +150,20 @@ static void sg_conv1x1_s8(const sg_conv_params_t *p, const int8_t *in, const int
         for (; oc + 2 <= out_c; oc += 2) {
             const int8_t *w0 = w + oc * in_c;
             int32_t acc[4];
-            acc[0] = p->bias[oc];
-            acc[1] = p->bias[oc + 1];
+            acc[0] = bias[oc];
+            acc[1] = bias[oc + 1];
             acc[2] = acc[0];
             acc[3] = acc[1];
             sg_conv1x1_block(x0, x1, w0, w0 + in_c, in_c, acc);
-            o0[oc] = sg_conv_out(p, acc[0], oc);
-            o0[oc + 1] = sg_conv_out(p, acc[1], oc + 1);
-            o1[oc] = sg_conv_out(p, acc[2], oc);
-            o1[oc + 1] = sg_conv_out(p, acc[3], oc + 1);
+            o0[oc] = sg_rq_up(&rq, acc[0], oc);
+            o0[oc + 1] = sg_rq_up(&rq, acc[1], oc + 1);
+            o1[oc] = sg_rq_up(&rq, acc[2], oc);
+            o1[oc + 1] = sg_rq_up(&rq, acc[3], oc + 1);
         }
         for (; oc < out_c; ++oc) {
             const int8_t *w0 = w + oc * in_c;
-            o0[oc] = sg_conv_out(p, p->bias[oc] + sg_dot_s8(x0, w0, in_c), oc);
-            o1[oc] = sg_conv_out(p, p->bias[oc] + sg_dot_s8(x1, w0, in_c), oc);
+            o0[oc] = sg_rq_up(&rq, bias[oc] + sg_dot_s8(x0, w0, in_c), oc);
+            o1[oc] = sg_rq_up(&rq, bias[oc] + sg_dot_s8(x1, w0, in_c), oc);
         }
     }
     for (; px < pixels; ++px) {
@@ -152,13 +171,15 @@ static void sg_conv1x1_s8(const sg_conv_params_t *p, const int8_t *in, const int
         int8_t *o0 = out + px * out_c;
         int32_t oc;
         for (oc = 0; oc < out_c; ++oc) {
-            o0[oc] = sg_conv_out(p, p->bias[oc] + sg_dot_s8(x0, w + oc * in_c, in_c), oc);
+            o0[oc] = sg_rq_up(&rq, bias[oc] + sg_dot_s8(x0, w + oc * in_c, in_c), oc);
         }
     }
 }
 
 void sg_conv2d_s8(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out)
 {
+    const sg_rq_t rq = {p->out_mult, p->out_shift, p->out_zp, p->act_min, p->act_max};
+    const int32_t *bias = p->bias;
     const int32_t in_c = p->in_c;
     const int32_t out_c = p->out_c;
     const int32_t k_size = p->k_h * p->k_w * in_c;
@@ -183,21 +204,27 @@ void sg_conv2d_s8(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, 
                 if (interior) {
                     for (; oc + 2 <= out_c; oc += 2) {
                         const int8_t *wo = w + oc * k_size;
-                        int32_t acc0 = p->bias[oc], acc1 = p->bias[oc + 1];
+                        int32_t acc0 = bias[oc], acc1 = bias[oc + 1];
                         for (ky = 0; ky < p->k_h; ++ky) {
                             const int8_t *row = in_b + ((iy0 + ky * p->dil_h) * p->in_w + ix0) * in_c;
+                            const int8_t *wt = wo + ky * p->k_w * in_c;
+                            if (p->dil_w == 1) {
+                                /* the k_w taps of a kernel row are contiguous in NHWC and OHWI */
+                                sg_dot2_s8(row, wt, wt + k_size, p->k_w * in_c, &acc0, &acc1);
+                                continue;
+                            }
                             for (kx = 0; kx < p->k_w; ++kx) {
-                                const int8_t *wt = wo + (ky * p->k_w + kx) * in_c;
-                                sg_dot2_s8(row + kx * p->dil_w * in_c, wt, wt + k_size, in_c, &acc0, &acc1);
+                                sg_dot2_s8(row + kx * p->dil_w * in_c, wt + kx * in_c, wt + kx * in_c + k_size, in_c,
+                                           &acc0, &acc1);
                             }
                         }
-                        o[oc] = sg_conv_out(p, acc0, oc);
-                        o[oc + 1] = sg_conv_out(p, acc1, oc + 1);
+                        o[oc] = sg_rq_up(&rq, acc0, oc);
+                        o[oc + 1] = sg_rq_up(&rq, acc1, oc + 1);
                     }
                 }
                 for (; oc < out_c; ++oc) {
                     const int8_t *wo = w + oc * k_size;
-                    int32_t acc = p->bias[oc];
+                    int32_t acc = bias[oc];
                     for (ky = 0; ky < p->k_h; ++ky) {
                         const int32_t iy = iy0 + ky * p->dil_h;
                         for (kx = 0; kx < p->k_w; ++kx) {
@@ -210,7 +237,112 @@ void sg_conv2d_s8(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, 
                             }
                         }
                     }
-                    o[oc] = sg_conv_out(p, acc, oc);
+                    o[oc] = sg_rq_up(&rq, acc, oc);
+                }
+            }
+        }
+    }
+}
+
+#define SG_DW_MAX_TAPS 64
+
+typedef struct {
+    const int8_t *x; /* input pixel of this tap */
+    const int8_t *k; /* weights of this tap */
+} sg_tap_t;
+
+/* Channels c..c+3 of one output pixel over its in-bounds taps. A separate function so the
+ * accumulators, the tap cursor and the temporaries all stay in registers. */
+static void sg_dw_group4(const sg_tap_t *tp, const sg_tap_t *te, int32_t c, int32_t acc[4])
+{
+    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    for (; tp != te; ++tp) {
+#if SG_USE_DSP
+        /* even lanes hold channels c, c+2; the rotated odd lanes c+1, c+3 */
+        const uint32_t vx = sg_load4(tp->x + c), vk = sg_load4(tp->k + c);
+        const uint32_t xe = sg_sxtb16(vx), ke = sg_sxtb16(vk);
+        const uint32_t xo = sg_sxtb16(sg_ror8(vx)), ko = sg_sxtb16(sg_ror8(vk));
+        a0 = sg_smlabb(xe, ke, a0);
+        a2 = sg_smlatt(xe, ke, a2);
+        a1 = sg_smlabb(xo, ko, a1);
+        a3 = sg_smlatt(xo, ko, a3);
+#else
+        const int8_t *x = tp->x + c;
+        const int8_t *k = tp->k + c;
+        a0 += (int32_t)x[0] * k[0];
+        a1 += (int32_t)x[1] * k[1];
+        a2 += (int32_t)x[2] * k[2];
+        a3 += (int32_t)x[3] * k[3];
+#endif
+    }
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+}
+
+/* depth_multiplier 1: per output pixel, list the in-bounds taps once, then run every channel
+ * group of 4 through them. Out-of-bounds taps read the input zero point (the bias already holds
+ * -in_zp * sum(w)). */
+static void sg_dw_mult1(const sg_dwconv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out)
+{
+    const sg_rq_t rq = {p->out_mult, p->out_shift, p->out_zp, p->act_min, p->act_max};
+    const int32_t *bias = p->bias;
+    const int32_t in_zp = p->in_zp;
+    const int32_t C = p->out_c;
+    const int32_t blocked = C - C % 8;
+    sg_tap_t taps[SG_DW_MAX_TAPS];
+    const int8_t *pad_k[SG_DW_MAX_TAPS];
+    int32_t b, oy, ox, ky, kx, c, t;
+    for (b = 0; b < p->batches; ++b) {
+        const int8_t *in_b = in + b * p->in_h * p->in_w * C;
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy0 = oy * p->stride_h - p->pad_top;
+            for (ox = 0; ox < p->out_w; ++ox) {
+                const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                int8_t *o = out + ((b * p->out_h + oy) * p->out_w + ox) * C;
+                int32_t n_in = 0, n_pad = 0;
+                for (ky = 0; ky < p->k_h; ++ky) {
+                    const int32_t iy = iy0 + ky * p->dil_h;
+                    for (kx = 0; kx < p->k_w; ++kx) {
+                        const int32_t ix = ix0 + kx * p->dil_w;
+                        const int8_t *k = w + (ky * p->k_w + kx) * C;
+                        if (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w) {
+                            taps[n_in].x = in_b + (iy * p->in_w + ix) * C;
+                            taps[n_in++].k = k;
+                        } else {
+                            pad_k[n_pad++] = k;
+                        }
+                    }
+                }
+                for (c = 0; c + 4 <= C; c += 4) {
+                    int32_t acc[4];
+                    acc[0] = bias[c];
+                    acc[1] = bias[c + 1];
+                    acc[2] = bias[c + 2];
+                    acc[3] = bias[c + 3];
+                    sg_dw_group4(taps, taps + n_in, c, acc);
+                    for (t = 0; t < n_pad; ++t) {
+                        const int8_t *k = pad_k[t] + c;
+                        acc[0] += in_zp * k[0];
+                        acc[1] += in_zp * k[1];
+                        acc[2] += in_zp * k[2];
+                        acc[3] += in_zp * k[3];
+                    }
+                    o[c] = sg_rq_dw(&rq, acc[0], c, blocked);
+                    o[c + 1] = sg_rq_dw(&rq, acc[1], c + 1, blocked);
+                    o[c + 2] = sg_rq_dw(&rq, acc[2], c + 2, blocked);
+                    o[c + 3] = sg_rq_dw(&rq, acc[3], c + 3, blocked);
+                }
+                for (; c < C; ++c) {
+                    int32_t a0 = bias[c];
+                    for (t = 0; t < n_in; ++t) {
+                        a0 += (int32_t)taps[t].x[c] * taps[t].k[c];
+                    }
+                    for (t = 0; t < n_pad; ++t) {
+                        a0 += in_zp * pad_k[t][c];
+                    }
+                    o[c] = sg_rq_dw(&rq, a0, c, blocked);
                 }
             }
         }
@@ -225,10 +357,16 @@ void sg_depthwise_conv2d_s8(const sg_dwconv_params_t *p, const int8_t *in, const
     const int32_t in_c = p->in_c;
     const int32_t out_c = p->out_c;
     const int32_t mult = p->depth_multiplier;
-    const int32_t blocked = out_c - out_c % 8; /* LiteRT's vectorised requantisation blocks */
+    const int32_t blocked = out_c - out_c % 8;
+    const sg_rq_t rq = {p->out_mult, p->out_shift, p->out_zp, p->act_min, p->act_max};
+    const int32_t *bias = p->bias;
     int32_t b, oy, ox, ky, kx, c0, j;
     int32_t acc[SG_DW_CHUNK];
 
+    if (mult == 1 && p->k_h * p->k_w <= SG_DW_MAX_TAPS) {
+        sg_dw_mult1(p, in, w, out);
+        return;
+    }
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + b * p->in_h * p->in_w * in_c;
         for (oy = 0; oy < p->out_h; ++oy) {
@@ -239,7 +377,7 @@ void sg_depthwise_conv2d_s8(const sg_dwconv_params_t *p, const int8_t *in, const
                 for (c0 = 0; c0 < out_c; c0 += SG_DW_CHUNK) {
                     const int32_t n = out_c - c0 < SG_DW_CHUNK ? out_c - c0 : SG_DW_CHUNK;
                     for (j = 0; j < n; ++j) {
-                        acc[j] = p->bias[c0 + j];
+                        acc[j] = bias[c0 + j];
                     }
                     for (ky = 0; ky < p->k_h; ++ky) {
                         const int32_t iy = iy0 + ky * p->dil_h;
@@ -248,15 +386,8 @@ void sg_depthwise_conv2d_s8(const sg_dwconv_params_t *p, const int8_t *in, const
                             const int8_t *wt = w + (ky * p->k_w + kx) * out_c + c0;
                             if (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w) {
                                 const int8_t *x = in_b + (iy * p->in_w + ix) * in_c;
-                                if (mult == 1) {
-                                    const int8_t *xc = x + c0;
-                                    for (j = 0; j < n; ++j) {
-                                        acc[j] += (int32_t)xc[j] * wt[j];
-                                    }
-                                } else {
-                                    for (j = 0; j < n; ++j) {
-                                        acc[j] += (int32_t)x[(c0 + j) / mult] * wt[j];
-                                    }
+                                for (j = 0; j < n; ++j) {
+                                    acc[j] += (int32_t)x[(c0 + j) / mult] * wt[j];
                                 }
                             } else {
                                 for (j = 0; j < n; ++j) {
@@ -266,10 +397,7 @@ void sg_depthwise_conv2d_s8(const sg_dwconv_params_t *p, const int8_t *in, const
                         }
                     }
                     for (j = 0; j < n; ++j) {
-                        const int32_t oc = c0 + j;
-                        const int32_t m = p->out_mult[oc], sh = p->out_shift[oc];
-                        int32_t v = (oc < blocked ? sg_mbqm_up(acc[j], m, sh) : sg_mbqm(acc[j], m, sh)) + p->out_zp;
-                        o[oc] = (int8_t)sg_clamp(v, p->act_min, p->act_max);
+                        o[c0 + j] = sg_rq_dw(&rq, acc[j], c0 + j, blocked);
                     }
                 }
             }

@@ -64,14 +64,15 @@ static inline int32_t sg_mbqm(int32_t x, int32_t mult, int32_t shift)
 
 static inline int32_t sg_mbqm_up(int32_t x, int32_t mult, int32_t shift)
 {
-    int left = shift > 0 ? (int)shift : 0;
-    int right = shift > 0 ? 0 : (int)-shift;
-    int64_t prod = (int64_t)(int32_t)((uint32_t)x << left) * (int64_t)mult;
-    int32_t high = (int32_t)((prod + ((int64_t)1 << 30)) >> 31);
+    const int left = shift > 0 ? (int)shift : 0;
+    const int right = shift > 0 ? 0 : (int)-shift;
+    const int64_t prod = (int64_t)(int32_t)((uint32_t)x << left) * (int64_t)mult;
+    const int32_t high = (int32_t)((prod + ((int64_t)1 << 30)) >> 31);
     if (right == 0) {
         return high;
     }
-    return (int32_t)(((int64_t)high + ((int64_t)1 << (right - 1))) >> right);
+    /* 32-bit wrapping add, as the vector code does; arithmetic shift right */
+    return (int32_t)((uint32_t)high + ((uint32_t)1 << (right - 1))) >> right;
 }
 
 /*
@@ -86,6 +87,8 @@ static inline int32_t sg_mbqm_up(int32_t x, int32_t mult, int32_t shift)
 #define SG_USE_DSP 1
 #define sg_sxtb16(x) ((uint32_t)__sxtb16((int32_t)(x)))
 #define sg_smlad(a, b, acc) __smlad((int32_t)(a), (int32_t)(b), (acc))
+#define sg_smlabb(a, b, acc) __smlabb((int32_t)(a), (int32_t)(b), (acc))
+#define sg_smlatt(a, b, acc) __smlatt((int32_t)(a), (int32_t)(b), (acc))
 static inline uint32_t sg_ror8(uint32_t x)
 {
     return (x >> 8) | (x << 24); /* GCC folds this into SXTB16's rotate operand */
@@ -104,6 +107,14 @@ static inline int32_t sg_smlad(uint32_t a, uint32_t b, int32_t acc)
     const int32_t p1 = (int32_t)(int16_t)(a >> 16) * (int32_t)(int16_t)(b >> 16);
     return (int32_t)((uint32_t)acc + (uint32_t)p0 + (uint32_t)p1);
 }
+static inline int32_t sg_smlabb(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)((int32_t)(int16_t)(a & 0xFFFFu) * (int32_t)(int16_t)(b & 0xFFFFu)));
+}
+static inline int32_t sg_smlatt(uint32_t a, uint32_t b, int32_t acc)
+{
+    return (int32_t)((uint32_t)acc + (uint32_t)((int32_t)(int16_t)(a >> 16) * (int32_t)(int16_t)(b >> 16)));
+}
 static inline uint32_t sg_ror8(uint32_t x)
 {
     return (x >> 8) | (x << 24);
@@ -113,11 +124,16 @@ static inline uint32_t sg_ror8(uint32_t x)
 #endif
 
 #if SG_USE_DSP
-/* Unaligned 32-bit load (one LDR on ARMv7-M; memcpy keeps it defined behaviour in C). */
+/* Unaligned 32-bit load: one LDR on ARMv7-M; memcpy keeps it defined behaviour in C. The builtin
+ * is inlined even under -ffreestanding, where a plain memcpy call would stay a call. */
 static inline uint32_t sg_load4(const int8_t *p)
 {
     uint32_t v;
+#if defined(__GNUC__)
+    __builtin_memcpy(&v, p, sizeof v);
+#else
     memcpy(&v, p, sizeof v);
+#endif
     return v;
 }
 #endif
