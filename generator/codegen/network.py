@@ -177,7 +177,8 @@ def network_context(graph: Graph, plan: Plan, model_name: str, model_sha256: str
             "index": i,
             "source_index": op.index,
             "type": op.type,
-            "comment": _comment(f"#{i} {op.type} -> {', '.join(o.name for o in outs)}"),
+            "comment": _comment(f"#{i} {op.type} -> {', '.join(o.name for o in outs)}"
+                                + ("" if calls else " (a view of bytes already in place: no code)")),
             "calls": [_call_context(c, f"op{i}" if len(calls) == 1 else f"op{i}_{k}", addr)
                       for k, c in enumerate(calls)],
             "dumps": [{"name": _c_string(o.name), "pointer": f"({addr.base(o)})", "bytes": o.nbytes} for o in outs],
