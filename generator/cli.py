@@ -69,11 +69,15 @@ def example_model(
 
 @app.command()
 def generate(model: ModelArg, out: Annotated[Path, typer.Option("--out", "-o", help="Project directory to write.")],
-             target: TargetOpt = "host") -> None:
+             target: TargetOpt = "host",
+             score_threshold: Annotated[float, typer.Option(help="SSD: minimum person score.")] = 0.5,
+             iou_threshold: Annotated[float, typer.Option(help="SSD: NMS overlap threshold.")] = 0.5,
+             max_detections: Annotated[int, typer.Option(help="SSD: detections kept per image.")] = 10) -> None:
     """Generate the C network (+ SSD post-processing) and a buildable project for a target."""
     from generator.codegen.project import generate_project
+    from generator.postprocess.params import PostprocessParams
 
-    g = generate_project(model, target, out)
+    g = generate_project(model, target, out, PostprocessParams(score_threshold, iou_threshold, max_detections))
     console.print(f"wrote {out} for {g.manifest['target']} (plan {g.manifest['plan_hash']})")
 
 

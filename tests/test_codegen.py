@@ -268,3 +268,17 @@ def test_regenerating_another_model_into_a_project_drops_its_old_sources(tmp_pat
     generate_project(model, "host", tmp_path)
     assert not (tmp_path / "src" / "postprocess.c").exists() and not (tmp_path / "src" / "anchors.c").exists()
     build_host(tmp_path)
+
+
+def test_cli_generate_records_postprocess_parameters_and_rejects_bad_ones(tmp_path):
+    import json
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["generate", str(MODEL), "--out", str(tmp_path / "p"), "--score-threshold", "0.3",
+                              "--max-detections", "25"])
+    assert res.exit_code == 0, res.output
+    pp = json.loads((tmp_path / "p" / "stm32gen.json").read_text())["postprocess"]
+    assert (pp["score_threshold"], pp["iou_threshold"], pp["max_detections"]) == (0.3, 0.5, 25)
+    assert "#define STM32GEN_MAX_DETECTIONS 25" in (tmp_path / "p" / "src" / "host_config.h").read_text()
+    res = runner.invoke(app, ["generate", str(MODEL), "--out", str(tmp_path / "q"), "--iou-threshold", "1.5"])
+    assert res.exit_code == 2 and "iou_threshold 1.5" in res.output
