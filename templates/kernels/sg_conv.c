@@ -19,7 +19,7 @@ static int32_t sg_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
     for (; i + 4 <= n; i += 4) {
         const uint32_t va = sg_load4(a + i), vb = sg_load4(b + i);
         acc = sg_smlad(sg_sxtb16(va), sg_sxtb16(vb), acc);
-        acc = sg_smlad(sg_sxtb16(sg_ror8(va)), sg_sxtb16(sg_ror8(vb)), acc);
+        acc = sg_smlad(sg_sxtb16_odd(va), sg_sxtb16_odd(vb), acc);
     }
 #else
     int32_t acc1 = 0;
@@ -36,7 +36,7 @@ static int32_t sg_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
 }
 
 /* Two dot products sharing the input vector x (two output channels of one pixel). */
-static void sg_dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t *acc0,
+SG_NOINLINE static void sg_dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, int32_t n, int32_t *acc0,
                        int32_t *acc1)
 {
     int32_t a0 = *acc0, a1 = *acc1;
@@ -44,12 +44,12 @@ static void sg_dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1, int3
 #if SG_USE_DSP
     for (; i + 4 <= n; i += 4) {
         const uint32_t vx = sg_load4(x + i);
-        const uint32_t xe = sg_sxtb16(vx), xo = sg_sxtb16(sg_ror8(vx));
+        const uint32_t xe = sg_sxtb16(vx), xo = sg_sxtb16_odd(vx);
         const uint32_t v0 = sg_load4(w0 + i), v1 = sg_load4(w1 + i);
         a0 = sg_smlad(xe, sg_sxtb16(v0), a0);
-        a0 = sg_smlad(xo, sg_sxtb16(sg_ror8(v0)), a0);
+        a0 = sg_smlad(xo, sg_sxtb16_odd(v0), a0);
         a1 = sg_smlad(xe, sg_sxtb16(v1), a1);
-        a1 = sg_smlad(xo, sg_sxtb16(sg_ror8(v1)), a1);
+        a1 = sg_smlad(xo, sg_sxtb16_odd(v1), a1);
     }
 #endif
     for (; i < n; ++i) {
@@ -96,27 +96,30 @@ static inline int8_t sg_rq_dw(const sg_rq_t *rq, int32_t acc, int32_t oc, int32_
 
 /* 1x1, stride 1, no padding: a GEMM of [pixels x in_c] by [out_c x in_c]^T. Two pixels and two
  * output channels per step so every loaded input and weight word is used twice. */
-static void sg_conv1x1_block(const int8_t *x0, const int8_t *x1, const int8_t *w0, const int8_t *w1, int32_t n,
+SG_NOINLINE static void sg_conv1x1_block(const int8_t *x0, const int8_t *x1, const int8_t *w0, const int8_t *w1, int32_t n,
                              int32_t acc[4])
 {
     int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
     int32_t i = 0;
 #if SG_USE_DSP
     for (; i + 4 <= n; i += 4) {
+        /* one weight row at a time keeps the live temporaries few enough for the registers */
         const uint32_t u0 = sg_load4(x0 + i), u1 = sg_load4(x1 + i);
-        const uint32_t v0 = sg_load4(w0 + i), v1 = sg_load4(w1 + i);
-        const uint32_t x0e = sg_sxtb16(u0), x0o = sg_sxtb16(sg_ror8(u0));
-        const uint32_t x1e = sg_sxtb16(u1), x1o = sg_sxtb16(sg_ror8(u1));
-        const uint32_t w0e = sg_sxtb16(v0), w0o = sg_sxtb16(sg_ror8(v0));
-        const uint32_t w1e = sg_sxtb16(v1), w1o = sg_sxtb16(sg_ror8(v1));
-        a00 = sg_smlad(x0e, w0e, a00);
-        a00 = sg_smlad(x0o, w0o, a00);
-        a01 = sg_smlad(x0e, w1e, a01);
-        a01 = sg_smlad(x0o, w1o, a01);
-        a10 = sg_smlad(x1e, w0e, a10);
-        a10 = sg_smlad(x1o, w0o, a10);
-        a11 = sg_smlad(x1e, w1e, a11);
-        a11 = sg_smlad(x1o, w1o, a11);
+        const uint32_t x0e = sg_sxtb16(u0), x0o = sg_sxtb16_odd(u0);
+        const uint32_t x1e = sg_sxtb16(u1), x1o = sg_sxtb16_odd(u1);
+        uint32_t v = sg_load4(w0 + i);
+        uint32_t we = sg_sxtb16(v), wo = sg_sxtb16_odd(v);
+        a00 = sg_smlad(x0e, we, a00);
+        a00 = sg_smlad(x0o, wo, a00);
+        a10 = sg_smlad(x1e, we, a10);
+        a10 = sg_smlad(x1o, wo, a10);
+        v = sg_load4(w1 + i);
+        we = sg_sxtb16(v);
+        wo = sg_sxtb16_odd(v);
+        a01 = sg_smlad(x0e, we, a01);
+        a01 = sg_smlad(x0o, wo, a01);
+        a11 = sg_smlad(x1e, we, a11);
+        a11 = sg_smlad(x1o, wo, a11);
     }
 #endif
     for (; i < n; ++i) {
@@ -253,7 +256,7 @@ typedef struct {
 
 /* Channels c..c+3 of one output pixel over its in-bounds taps. A separate function so the
  * accumulators, the tap cursor and the temporaries all stay in registers. */
-static void sg_dw_group4(const sg_tap_t *tp, const sg_tap_t *te, int32_t c, int32_t acc[4])
+SG_NOINLINE static void sg_dw_group4(const sg_tap_t *tp, const sg_tap_t *te, int32_t c, int32_t acc[4])
 {
     int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
     for (; tp != te; ++tp) {
@@ -261,7 +264,7 @@ static void sg_dw_group4(const sg_tap_t *tp, const sg_tap_t *te, int32_t c, int3
         /* even lanes hold channels c, c+2; the rotated odd lanes c+1, c+3 */
         const uint32_t vx = sg_load4(tp->x + c), vk = sg_load4(tp->k + c);
         const uint32_t xe = sg_sxtb16(vx), ke = sg_sxtb16(vk);
-        const uint32_t xo = sg_sxtb16(sg_ror8(vx)), ko = sg_sxtb16(sg_ror8(vk));
+        const uint32_t xo = sg_sxtb16_odd(vx), ko = sg_sxtb16_odd(vk);
         a0 = sg_smlabb(xe, ke, a0);
         a2 = sg_smlatt(xe, ke, a2);
         a1 = sg_smlabb(xo, ko, a1);

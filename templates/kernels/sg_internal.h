@@ -19,6 +19,14 @@
 #define SG_INT32_MIN (-2147483647 - 1)
 #define SG_INT32_MAX 2147483647
 
+/* Keep a hot inner loop in its own function so the caller's live values do not push its
+ * accumulators and pointers out of the registers. */
+#if defined(__GNUC__)
+#define SG_NOINLINE __attribute__((noinline))
+#else
+#define SG_NOINLINE
+#endif
+
 static inline int32_t sg_clamp(int32_t v, int32_t lo, int32_t hi)
 {
     return v < lo ? lo : (v > hi ? hi : v);
@@ -89,9 +97,12 @@ static inline int32_t sg_mbqm_up(int32_t x, int32_t mult, int32_t shift)
 #define sg_smlad(a, b, acc) __smlad((int32_t)(a), (int32_t)(b), (acc))
 #define sg_smlabb(a, b, acc) __smlabb((int32_t)(a), (int32_t)(b), (acc))
 #define sg_smlatt(a, b, acc) __smlatt((int32_t)(a), (int32_t)(b), (acc))
-static inline uint32_t sg_ror8(uint32_t x)
+/* SXTB16 of the odd bytes: the rotate is the instruction's own operand (GCC does not fold it). */
+static inline uint32_t sg_sxtb16_odd(uint32_t x)
 {
-    return (x >> 8) | (x << 24); /* GCC folds this into SXTB16's rotate operand */
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
 }
 #elif defined(SG_EMULATE_DSP)
 #define SG_USE_DSP 1
@@ -115,9 +126,9 @@ static inline int32_t sg_smlatt(uint32_t a, uint32_t b, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)((int32_t)(int16_t)(a >> 16) * (int32_t)(int16_t)(b >> 16)));
 }
-static inline uint32_t sg_ror8(uint32_t x)
+static inline uint32_t sg_sxtb16_odd(uint32_t x)
 {
-    return (x >> 8) | (x << 24);
+    return sg_sxtb16((x >> 8) | (x << 24));
 }
 #else
 #define SG_USE_DSP 0
