@@ -144,8 +144,11 @@ def run_batch(project_dir: str | Path, inputs: np.ndarray, variant: str = "relea
         raise InputError(f"inputs are {batch.dtype} {list(batch.shape)}; the model takes {dtype.name} "
                          f"[N, {', '.join(map(str, item))}]")
     batch = np.ascontiguousarray(batch)
-    proc = subprocess.run([str(exe)], input=batch.tobytes(), capture_output=True, timeout=timeout, env=env,
-                          check=False)
+    try:
+        proc = subprocess.run([str(exe)], input=batch.tobytes(), capture_output=True, timeout=timeout, env=env,
+                              check=False)
+    except subprocess.TimeoutExpired:
+        raise RunError(f"'{exe}' did not finish {len(batch)} inputs within {timeout:g} s") from None
     if proc.returncode != 0:
         raise RunError(f"'{exe}' exited with status {proc.returncode}: {proc.stderr.decode(errors='replace').strip()}")
     return parse_results(proc.stdout, manifest, len(batch), raw=raw)

@@ -51,7 +51,10 @@ def build_host(project_dir: str | Path, variant: str = "release", cc: str | None
     goal = "all" if variant == "release" else f"{build_dir}/{EXE_NAME}"
     cmd = ["make", "-C", str(d), f"-j{jobs}", f"BUILD={build_dir}", f"OPT={opt}", f"EXTRA_CFLAGS={extra}",
            f"CC={compiler}", goal]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        raise BuildError(f"host build of '{d}' ({variant}) did not finish within {timeout:g} s") from None
     if proc.returncode != 0:
         errors = [ln for ln in proc.stderr.splitlines() if "error" in ln] or proc.stderr.strip().splitlines()[-5:]
         raise BuildError(f"host build of '{d}' ({variant}) failed: " + " | ".join(errors[:5]))

@@ -21,6 +21,7 @@ import numpy as np
 
 from generator.analysis import op_macs
 from generator.codegen.network import NetworkSources, render_network
+from generator.errors import CodegenError
 from generator.model.ir import Graph, Tensor
 from generator.pipeline import load_graph, lower_graph
 from generator.planner import Plan, plan_memory
@@ -141,6 +142,8 @@ def generate_project(model: str | Path, target_id: str, out_dir: str | Path,
     """Lower, plan and emit `model` for `target_id` into `out_dir`; write the manifest last."""
     model = Path(model).resolve()
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise CodegenError(f"output '{out}' exists and is not a directory")
     target = load_target(target_id)
     graph = lower_graph(load_graph(model))
     sha = sha256_file(model)
