@@ -94,3 +94,18 @@ def test_stacks_are_sized_from_the_call_graph(built):
     assert result.stack_depth > 0
     assert result.stack_size >= result.stack_depth * 5 // 4
     assert f"__stack_size = {result.stack_size};" in (out / "sizes.ld").read_text()
+
+
+def test_compile_error_is_reported_with_file_and_message(tmp_path):
+    target = load_target("nucleo-h743zi2")
+    out = render_project(tmp_path, target, full_plan(target), {"broken.c": "int f(void) { return x; }\n"},
+                         app="selftest")
+    with pytest.raises(BuildError, match=r"(?s)build failed.*broken\.c.*'x' undeclared"):
+        build_project(out)
+
+
+def test_firmware_too_big_for_its_reserved_ram_names_the_bank(tmp_path):
+    target = load_target("nucleo-h743zi2")  # 32 KiB of DTCM reserved for .data/.bss/stacks
+    out = render_project(tmp_path, target, full_plan(target), {}, app="selftest", stack_size=40_000)
+    with pytest.raises(BuildError, match=r"need \d+ more bytes than the DTCM bytes reserved"):
+        build_project(out)

@@ -94,7 +94,7 @@ def build_project(project_dir: str | Path) -> BuildResult:
         _run(["cmake", "--build", str(build)], project, "build")
     except BuildError:
         sources = len(list((project / "src").glob("*.c")))
-        if len(list(build.rglob("*.c.ci"))) < sources:
+        if len(list(build.rglob("*.c.obj"))) < sources:  # a compile error, not the link
             raise
     result = BuildResult(elf=build / "firmware.elf", size_report="")
     sized = stack_sizes(build, "main", HANDLERS)

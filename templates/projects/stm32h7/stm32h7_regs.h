@@ -57,7 +57,9 @@
 #define QSPI_CR  SG_REG32(QSPI_BASE + 0x00u)
 #define QSPI_DCR SG_REG32(QSPI_BASE + 0x04u)
 #define QSPI_SR  SG_REG32(QSPI_BASE + 0x08u)
+#define QSPI_FCR SG_REG32(QSPI_BASE + 0x0Cu)
 #define QSPI_CCR SG_REG32(QSPI_BASE + 0x14u)
+#define QSPI_SR_TCF  (1u << 1)
 #define QSPI_SR_BUSY (1u << 5)
 
 #endif

@@ -98,14 +98,16 @@ static void pins_af(const uint32_t (*pins)[3], uint32_t count, uint32_t pull)
 }
 #endif
 
-#if SG_USE_SDRAM
-static const uint32_t sdram_pins[][3] = {SG_SDRAM_PINS};
-
+#if SG_USE_SDRAM || SG_USE_QSPI
 static void spin(uint32_t n)
 {
     for (volatile uint32_t i = 0u; i < n; i = i + 1u) {
     }
 }
+#endif
+
+#if SG_USE_SDRAM
+static const uint32_t sdram_pins[][3] = {SG_SDRAM_PINS};
 
 static void sdram_command(uint32_t mode, uint32_t refresh, uint32_t mrd)
 {
@@ -136,6 +138,18 @@ static void sdram_init(void)
 #if SG_USE_QSPI
 static const uint32_t qspi_pins[][3] = {SG_QSPI_PINS};
 
+/* An instruction-only command in indirect mode (FMODE=00, no address, no data): writing CCR
+ * starts it (RM0433 §23.3.9). `lines` is IMODE: 1 = single line, 3 = four lines (QPI). */
+static void qspi_command(uint32_t instruction, uint32_t lines)
+{
+    QSPI_CCR = (lines << 8) | instruction;
+    while ((QSPI_SR & QSPI_SR_TCF) == 0u) {
+    }
+    QSPI_FCR = QSPI_SR_TCF;
+    while ((QSPI_SR & QSPI_SR_BUSY) != 0u) {
+    }
+}
+
 static void qspi_memory_mapped(void)
 {
     pins_af(qspi_pins, sizeof qspi_pins / sizeof qspi_pins[0], 0u);
@@ -147,6 +161,14 @@ static void qspi_memory_mapped(void)
     QSPI_CR |= 1u;
     while ((QSPI_SR & QSPI_SR_BUSY) != 0u) {
     }
+    /* The external loader may have left the flashes in QPI mode or with another dummy-cycle
+     * setting, and a core reset does not reset them: reset-enable + reset-memory (66h, 99h) in
+     * QPI and then SPI mode brings both back to their power-on state (MT25QL512 "software reset"). */
+    qspi_command(0x66u, 3u);
+    qspi_command(0x99u, 3u);
+    qspi_command(0x66u, 1u);
+    qspi_command(0x99u, 1u);
+    spin(SG_CORE_CLOCK_HZ / 10000u); /* >= 40 us reset recovery */
     /* FMODE=11 memory-mapped, DMODE=4 lines, DCYC, ADSIZE=32 bit, ADMODE=1 line, IMODE=1 line:
      * the 4-byte-address quad-output fast read that works from the flash's power-on state. */
     QSPI_CCR = (3u << 26) | (3u << 24) | (SG_QSPI_DUMMY_CYCLES << 18) | (3u << 12) | (1u << 10) | (1u << 8) |

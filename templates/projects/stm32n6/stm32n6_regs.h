@@ -1,6 +1,7 @@
 /* STM32N657 registers used by system_stm32n6.c, secure aliases (the state the core starts in).
  * Addresses: RM0486 §2.3 memory map; RCC/RAMCFG/PWR offsets from the RM0486 register maps. RCC
- * enable bits are written through the *set* aliases (ENSR = ENR + 0x800), CR through CSR/CCR. */
+ * enable bits are written through the set / clear aliases (ENSR = ENR + 0x800, ENCR = ENR +
+ * 0x1000), the PLL enables through RCC_CSR/RCC_CCR. */
 #ifndef STM32N6_REGS_H
 #define STM32N6_REGS_H
 
@@ -22,6 +23,7 @@
 #define RCC_CSR       SG_REG32(RCC_BASE + 0x800u)  /* RCC_CR set alias */
 #define RCC_CCR       SG_REG32(RCC_BASE + 0x1000u) /* RCC_CR clear alias */
 #define RCC_DIVENSR   SG_REG32(RCC_BASE + 0xA40u)
+#define RCC_DIVENCR   SG_REG32(RCC_BASE + 0x1240u)
 #define RCC_MEMENSR   SG_REG32(RCC_BASE + 0xA4Cu)
 #define RCC_AHB2ENSR  SG_REG32(RCC_BASE + 0xA54u)
 #define RCC_AHB4ENSR  SG_REG32(RCC_BASE + 0xA5Cu)

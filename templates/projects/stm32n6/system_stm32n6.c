@@ -22,12 +22,18 @@ void sg_caches_enable(void);
 
 static void ic_divider(uint32_t n, uint32_t divide)
 {
+    RCC_DIVENCR = 1u << (n - 1u); /* divider off while it is reprogrammed */
     RCC_ICCFGR(n) = (0u << 28) /* PLL1 */ | ((divide - 1u) << 16);
     RCC_DIVENSR = 1u << (n - 1u);
 }
 
 static void clocks(void)
 {
+    /* A boot stage (FSBL, boot ROM) may already run the CPU and buses from IC1/IC2: go back to HSI
+     * first so that no divider or PLL is reprogrammed under the running core. */
+    RCC_CFGR1 &= ~((3u << 16) | (3u << 24));
+    while (((RCC_CFGR1 >> 20) & 3u) != 0u || ((RCC_CFGR1 >> 28) & 3u) != 0u) {
+    }
     RCC_PLL1CFGR1 |= RCC_PLL1BYP; /* run from the reference while reprogramming */
     RCC_CCR = RCC_PLL1ON;
     RCC_PLL1CFGR1 = (RCC_PLL1CFGR1 & 0x8C0000FFu) | (0u << 28) /* HSI */ | (4u << 20) | (75u << 8);
