@@ -13,7 +13,6 @@ so the same inputs give byte-identical files.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import jinja2
 import numpy as np
@@ -33,7 +32,7 @@ _CTYPES = {"int8": "int8_t", "uint8": "uint8_t", "float32": "float", "int32": "i
 @dataclass(frozen=True)
 class WeightBlob:
     region: str
-    symbol: str  # C/assembly symbol of the blob's first byte
+    symbol: str  # C symbol of the blob's first byte
     section: str
     data: bytes
 
@@ -94,7 +93,7 @@ class _Addresser:
     def base(self, t: Tensor) -> str:
         """`symbol + offset` (a uint8_t pointer) of t's first byte."""
         if t.is_constant:
-            w = self.weights.get(id(t))
+            w = self.weights.get(id(t.storage))
             if w is None:
                 raise CodegenError(f"constant tensor {t.name!r} has no place in the memory plan")
             return f"{self.blob_symbol[w.region]} + {w.offset}"
@@ -152,7 +151,8 @@ def _call_context(call: KernelCall, prefix: str, addr: _Addresser) -> dict:
 def _tensor_context(t: Tensor, addr: _Addresser) -> dict:
     dtype = _dtype(t)
     if dtype not in DTYPE_CODES:
-        raise CodegenError(f"tensor {t.name!r} has dtype {dtype}; network inputs and outputs must be int8/uint8")
+        raise CodegenError(f"tensor {t.name!r} has dtype {dtype}; network inputs and outputs must be "
+                           f"{', '.join(DTYPE_CODES)}")
     if len(t.shape) > 4:
         raise CodegenError(f"tensor {t.name!r} has rank {len(t.shape)}; the network API holds rank <= 4")
     dims = [int(d) for d in t.shape] + [0] * (4 - len(t.shape))
@@ -221,14 +221,3 @@ def render_network(graph: Graph, plan: Plan, model_name: str, model_sha256: str)
     }
     return NetworkSources(files, ctx["_blobs"], ctx["plan_hash"])
 
-
-def write_network(sources: NetworkSources, out_dir: Path) -> list[Path]:
-    """Write the files, leaving a file untouched when its bytes are unchanged (keeps make fast)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, data in sorted(sources.files.items()):
-        path = out_dir / name
-        if not path.exists() or path.read_bytes() != data:
-            path.write_bytes(data)
-        written.append(path)
-    return written
