@@ -87,6 +87,10 @@ def _h7_defines(target, plan) -> list[tuple[str, str]]:
             ("SG_H7_PLL_M", f"{c.pll_m}u"), ("SG_H7_PLL_N", f"{c.pll_n}u"), ("SG_H7_PLL_P", f"{c.pll_p}u"),
             ("SG_H7_PLL_RGE", f"{c.pll_rge}u"), ("SG_H7_FLASH_LATENCY", f"{c.flash_latency}u"),
             ("SG_H7_FLASH_WRHIGHFREQ", f"{c.flash_wrhighfreq}u")]
+    # D2-domain SRAM1..3 have their own clock enables (RCC_AHB2ENR bits 29..31, RM0433 §8.7.41);
+    # ST's own start-up code sets them before using those banks.
+    d2 = sum(1 << (28 + i) for i in (1, 2, 3) if _used(plan, {f"SRAM{i}"}))
+    defs.append(("SG_H7_D2_SRAM_ENABLE", f"0x{d2:08X}u"))
     sdram = _used(plan, {"SDRAM"})
     qspi = _used(plan, {"QSPI"})
     if (sdram or qspi) and target.id != "stm32h747i-disco":

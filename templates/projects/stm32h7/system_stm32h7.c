@@ -6,7 +6,8 @@
  *   3. flash wait states for the new AXI clock (RM0433 §4.3.8, table 17) before raising it;
  *   4. PLL1 from HSI to sys_ck, HCLK = sys_ck/2, APBs = HCLK/2 (RM0433 §8.5.5, §8.7.6-8.7.13);
  *   5. MPU attributes (Cortex-M7 PMSAv7) for the FMC NOR window, SDRAM and QSPI, then caches;
- *   6. FMC SDRAM init sequence (RM0433 §22.9.3) and QUADSPI memory-mapped mode (RM0433 §23.3.4),
+ *   6. clocks of the D2 SRAM1..3 banks the plan uses (RCC_AHB2ENR, RM0433 §8.7.41);
+ *   7. FMC SDRAM init sequence (RM0433 §22.9.3) and QUADSPI memory-mapped mode (RM0433 §23.3.4),
  *      each only when the memory plan uses the memory.
  * Every number comes from sg_board.h, computed by generator/firmware/clocks.py and stm32.py. */
 #include <stdint.h>
@@ -200,6 +201,10 @@ static void mpu_setup(void)
 void sg_system_init(void)
 {
     power_and_clocks();
+#if SG_H7_D2_SRAM_ENABLE
+    RCC_AHB2ENR |= SG_H7_D2_SRAM_ENABLE;
+    (void)RCC_AHB2ENR;
+#endif
 #if SG_USE_SDRAM
     sdram_init();
 #endif
