@@ -90,6 +90,8 @@ def build(project: DirArg,
 
     result = build_project(project, variant)
     console.print(f"built {getattr(result, 'elf', result)}")
+    if getattr(result, "size_report", ""):  # firmware: arm-none-eabi-size memory summary
+        console.print(result.size_report.rstrip(), highlight=False)
 
 
 @app.command()
