@@ -24,6 +24,10 @@ class DeviceResetError(LinkError):
     """The device rebooted (new boot banner, or it lost its input/results): the caller redoes the step."""
 
 
+class LinkSilenceError(LinkError):
+    """No intact answer after every retry (nothing, garbage, or only corrupted frames)."""
+
+
 class ModelMismatchError(LinkError):
     """The firmware was generated from another model or memory plan than the one being validated."""
 
@@ -70,6 +74,8 @@ class Link:
         self.info: p.DeviceInfo | None = None
         self.resets_seen = 0
         self.retransmissions = 0
+        self.requests = 0
+        self.chunk_limit = p.MAX_PAYLOAD  # halved while a noisy line keeps eating long frames
         self.text_lines: list[str] = []
 
     # --- connection -------------------------------------------------------------------------------
@@ -95,7 +101,9 @@ class Link:
     # --- frames ---------------------------------------------------------------------------------
 
     def _read_events(self, deadline: float) -> bool:
-        """Read what arrives until `deadline` or the first frame; True when a frame was queued."""
+        """Read until `deadline`, the first frame (True) or a corrupted frame (False, so the caller
+        re-sends at once instead of sitting out the timeout: the device answers each request once)."""
+        bad0 = self._parser.bad_frames
         while True:
             try:
                 data = self._port.read(max(1, self._port.in_waiting))
@@ -108,8 +116,10 @@ class Link:
                     got_frame = True
                 else:
                     self._on_line(ev)
-            if got_frame or time.monotonic() >= deadline:
-                return got_frame
+            if got_frame:
+                return True
+            if self._parser.bad_frames > bad0 or time.monotonic() >= deadline:
+                return False
 
     def _on_line(self, line: str) -> None:
         self.text_lines.append(line)
@@ -120,26 +130,35 @@ class Link:
             self.resets_seen += 1
             raise DeviceResetError(f"device on {self.url} rebooted (boot banner: {line!r})")
 
-    def request(self, cmd: int, payload: bytes = b"", timeout: float | None = None) -> p.Frame:
-        """Send one command and return its OK response; retries on silence or corruption."""
+    def request(self, cmd: int, payload: bytes = b"", budget: float | None = None) -> p.Frame:
+        """Send one command and return its OK response; retries on silence or corruption.
+
+        Without `budget` the request is sent 1 + `retries` times, `timeout` apart. With a budget (RUN:
+        the device is deaf while it computes) it is re-sent with doubling gaps (capped at 2 s) until
+        the budget is spent, so a lost RUN costs about one gap rather than the whole inference timeout.
+        """
         if self._port is None:
             self.open()
         self._seq = (self._seq + 1) & 0xFF
+        self.requests += 1
         wire = p.encode_frame(p.Frame(cmd, self._seq, p.Status.OK, payload))
-        wait = self.timeout if timeout is None else timeout
         name = p.CMD_NAMES.get(cmd, hex(cmd))
         garbage0, bad0 = self._parser.garbage_bytes, self._parser.bad_frames
-        for attempt in range(1 + self.retries):
-            if attempt:
-                self.retransmissions += 1
+        start = time.monotonic()
+        attempt = 0
+        while True:
+            wait = self.timeout if budget is None else min(self.timeout * 2**attempt, max(2.0, self.timeout))
             self._port.write(wire)
-            deadline = time.monotonic() + wait
-            while True:
-                resp = self._next_response(cmd, deadline)
-                if resp is None:
-                    break
+            resp = self._next_response(cmd, time.monotonic() + wait)
+            if resp is not None:
                 return self._check_status(resp, name)
-        raise self._silence_error(name, wait, self._parser.garbage_bytes - garbage0, self._parser.bad_frames - bad0)
+            attempt += 1
+            spent = time.monotonic() - start
+            if (budget is None and attempt > self.retries) or (budget is not None and spent >= budget):
+                break
+            self.retransmissions += 1
+        tries = f"{attempt} attempts in {time.monotonic() - start:.1f} s"
+        raise self._silence_error(name, tries, self._parser.garbage_bytes - garbage0, self._parser.bad_frames - bad0)
 
     def _next_response(self, cmd: int, deadline: float) -> p.Frame | None:
         while True:
@@ -160,19 +179,18 @@ class Link:
             raise DeviceResetError(f"device on {self.url} lost its state during {name} ({status}): it was reset")
         raise LinkError(f"device rejected {name}: {status}")
 
-    def _silence_error(self, name: str, wait: float, garbage: int, bad: int) -> LinkError:
-        tries = f"{1 + self.retries} attempts of {wait:g} s"
+    def _silence_error(self, name: str, tries: str, garbage: int, bad: int) -> LinkSilenceError:
         if garbage:
-            return LinkError(
+            return LinkSilenceError(
                 f"no valid answer to {name} from {self.url} at {self.baud} baud after {tries}: received "
                 f"{garbage} bytes of unreadable data — is the baud rate right (the firmware's UART setting)?"
             )
         if bad:
-            return LinkError(
+            return LinkSilenceError(
                 f"no intact answer to {name} from {self.url} after {tries}: {bad} corrupted frames "
                 f"(CRC/COBS errors) — the line is too noisy or the baud rate is marginal"
             )
-        return LinkError(
+        return LinkSilenceError(
             f"nothing answered {name} on {self.url} after {tries} — is the board powered, flashed with "
             f"the stm32gen validation server, and on this port?"
         )
@@ -208,36 +226,65 @@ class Link:
     @property
     def _chunk(self) -> int:
         limit = self.info.max_payload if self.info else p.MAX_PAYLOAD
-        return min(limit, p.MAX_PAYLOAD)
+        return min(limit, p.MAX_PAYLOAD, self.chunk_limit)
+
+    def _chunked(self, send: Callable[[int], int], total: int, overhead: int) -> None:
+        """Call `send(max_bytes)` (which returns the bytes it moved) until `total` bytes are moved;
+        when a chunk cannot get through a noisy line, halve the chunk size before giving up."""
+        done = 0
+        while done < total:
+            try:
+                done += send(self._chunk - overhead)
+            except LinkSilenceError:
+                if self._chunk <= 64 + overhead:
+                    raise
+                self.chunk_limit = self._chunk // 2
+                log.warning("noisy line: chunk size lowered to %d bytes", self.chunk_limit)
 
     def write_input(self, data: bytes) -> None:
-        step = self._chunk - 4
-        for off in range(0, len(data), step):
-            self.request(p.Cmd.WRITE_INPUT, p.write_input_payload(off, data[off : off + step]))
+        pos = 0
+
+        def send(step: int) -> int:
+            nonlocal pos
+            chunk = data[pos : pos + step]
+            self.request(p.Cmd.WRITE_INPUT, p.write_input_payload(pos, chunk))
+            pos += len(chunk)
+            return len(chunk)
+
+        self._chunked(send, len(data), 4)
 
     def run(self) -> p.RunResult:
-        res = p.parse_run(self.request(p.Cmd.RUN, timeout=self.run_timeout).payload)
+        res = p.parse_run(self.request(p.Cmd.RUN, budget=self.run_timeout).payload)
         if res.rc != 0:
             raise LinkError(f"the network returned error code {res.rc} on the device")
         return res
 
     def read_output(self, index: int, nbytes: int) -> bytes:
         out = bytearray()
-        step = self._chunk
-        while len(out) < nbytes:
+
+        def send(step: int) -> int:
             n = min(step, nbytes - len(out))
             resp = self.request(p.Cmd.READ_OUTPUT, p.read_output_payload(index, len(out), n))
             if len(resp.payload) != n:
                 raise LinkError(f"READ_OUTPUT returned {len(resp.payload)} bytes, asked for {n}")
-            out += resp.payload
+            out.extend(resp.payload)
+            return n
+
+        self._chunked(send, nbytes, 0)
         return bytes(out)
 
     def read_detections(self) -> list[tuple[int, int, int, int, int, int]]:
-        per_frame = (self._chunk - 4) // p.DETECTION_SIZE
         recs: list[tuple[int, int, int, int, int, int]] = []
         total = None
         while total is None or len(recs) < total:
-            resp = self.request(p.Cmd.READ_DETECTIONS, p.read_detections_payload(len(recs), per_frame))
+            per_frame = max(1, (self._chunk - 4) // p.DETECTION_SIZE)
+            try:
+                resp = self.request(p.Cmd.READ_DETECTIONS, p.read_detections_payload(len(recs), per_frame))
+            except LinkSilenceError:
+                if self._chunk <= 64:
+                    raise
+                self.chunk_limit = self._chunk // 2
+                continue
             total, got = p.parse_detections(resp.payload)
             if not got and len(recs) < total:
                 raise LinkError(f"READ_DETECTIONS stopped at {len(recs)} of {total} records")
