@@ -146,5 +146,22 @@ def flash(project: DirArg,
     typer.echo(str(cmd) if dry_run else f"flashed with: {cmd}")
 
 
+@app.command()
+def validate(project: DirArg,
+             device: Annotated[str | None, typer.Option("--device", help="pyserial URL: /dev/ttyACM0, socket://host:port.")] = None,
+             emulate: Annotated[bool, typer.Option("--emulate", help="Run the firmware in QEMU (host projects: the host server).")] = False,
+             images: Annotated[list[Path] | None, typer.Option("--images", help="Image file or directory (repeatable).")] = None,
+             random: Annotated[int, typer.Option("--random", help="Also N seeded random inputs.")] = 0,
+             baud: Annotated[int, typer.Option(help="UART baud rate.")] = 115200,
+             json_report: Annotated[Path | None, typer.Option("--json", help="Write the summary JSON here.")] = None,
+             html: Annotated[Path | None, typer.Option("--html", help="Write an HTML report here.")] = None,
+             resume: Annotated[bool, typer.Option("--resume", help="Skip inputs already in the results log.")] = False) -> None:
+    """Run inputs on the device and check every output bit-exact against LiteRT (exit 1 on a mismatch)."""
+    from generator.validation.command import run_validate
+
+    run_validate(project, device=device, emulate=emulate, images=images or [], random_n=random, baud=baud,
+                 json_path=json_report, html_path=html, resume=resume, console=console)
+
+
 def main() -> None:
     app()

@@ -10,17 +10,25 @@ from rich.console import Console
 
 from generator.errors import Stm32genError, ToolMissingError, ValidationMismatch
 from generator.validation import report
+from generator.validation.hostserver import HostServer
 from generator.validation.inputs import collect_inputs
-from generator.validation.project import load_project
+from generator.validation.project import ProjectInfo, load_project
 from generator.validation.reference import LiteRTReference
 from generator.validation.runner import Expectations, validate
 
 
-def _device(project_dir: Path, device: str | None, emulate: bool) -> AbstractContextManager[str]:
+def _device(project: ProjectInfo, device: str | None, emulate: bool) -> AbstractContextManager[str]:
+    """The URL to talk to: the given device, the host build's server on a pty, or QEMU."""
     if (device is None) == (not emulate):
         raise Stm32genError("give exactly one of --device URL and --emulate")
     if device is not None:
         return nullcontext(device)
+    if project.target == "host":
+        exe = project.dir / "build" / "stm32gen_server"
+        if not exe.is_file():
+            raise Stm32genError(f"{exe} does not exist: run `stm32gen build {project.dir}` first")
+        return HostServer(exe)
+    project_dir = project.dir
     try:
         from generator.firmware.emulate import Emulator
     except ImportError:
@@ -55,7 +63,7 @@ def run_validate(
     project = load_project(project_dir)
     expect = Expectations(project.model_sha256, project.plan_hash, project.macs or _macs(project.model_path))
     log_path = project.dir / "validation" / "results.jsonl"
-    with _device(project.dir, device, emulate) as url:
+    with _device(project, device, emulate) as url:
         outcome = validate(
             url,
             lambda info: collect_inputs(images, random_n, info.input.shape),

@@ -22,12 +22,20 @@ def compare_output(name: str, device: bytes, expected: np.ndarray) -> dict:
             "mismatches": None,
             "error": f"device sent {dev.size} elements, reference has {exp.size}",
         }
-    diff = np.abs(dev.astype(np.int32) - exp.astype(np.int32))
-    bad = np.flatnonzero(diff)
+    if exp.dtype.kind == "f":
+        # Bit-exact means the same bit patterns (so -0.0 != 0.0 and NaN == NaN); the size is a float.
+        as_bits = f"u{exp.dtype.itemsize}"
+        bad = np.flatnonzero(dev.view(as_bits) != exp.view(as_bits))
+        diff = np.abs(dev.astype(np.float64) - exp.astype(np.float64))
+        max_diff = float(np.nanmax(diff)) if diff.size else 0.0
+    else:
+        diff = np.abs(dev.astype(np.int32) - exp.astype(np.int32))
+        bad = np.flatnonzero(diff)
+        max_diff = int(diff.max()) if diff.size else 0
     return {
         "name": name,
         "match": bad.size == 0,
-        "max_abs_diff": int(diff.max()) if diff.size else 0,
+        "max_abs_diff": max_diff,
         "first_mismatch": int(bad[0]) if bad.size else None,
         "mismatches": int(bad.size),
     }

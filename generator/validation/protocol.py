@@ -228,13 +228,13 @@ class StreamParser:
 
 # --- Messages -------------------------------------------------------------------------------------
 
-DTYPE_NAMES = {1: "int8", 2: "uint8"}
+DTYPE_NAMES = {1: "int8", 2: "uint8", 3: "float32"}  # STM32GEN_DTYPE_* of network.h
 
 
 @dataclass(frozen=True)
 class TensorSignature:
     name: str
-    dtype: str  # "int8" | "uint8"
+    dtype: str  # "int8" | "uint8" | "float32" (constant outputs such as SSD anchors)
     shape: tuple[int, ...]
     scale: float
     zero_point: int

@@ -99,5 +99,5 @@ def _check_signature(sig: TensorSignature, detail: dict, model_path: Path) -> No
     ):
         raise Stm32genError(
             f"device output '{sig.name}' is {sig.describe()}, but {model_path.name} has "
-            f"{detail['name']} {dtype}{list(detail['shape'])} scale={scale:.9g} zp={zp}"
+            f"{detail['name']} {dtype}{[int(d) for d in detail['shape']]} scale={scale:.9g} zp={zp}"
         )
