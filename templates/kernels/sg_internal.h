@@ -72,15 +72,20 @@ static inline int32_t sg_mbqm(int32_t x, int32_t mult, int32_t shift)
 
 static inline int32_t sg_mbqm_up(int32_t x, int32_t mult, int32_t shift)
 {
-    const int left = shift > 0 ? (int)shift : 0;
-    const int right = shift > 0 ? 0 : (int)-shift;
-    const int64_t prod = (int64_t)(int32_t)((uint32_t)x << left) * (int64_t)mult;
-    const int32_t high = (int32_t)((prod + ((int64_t)1 << 30)) >> 31);
-    if (right == 0) {
-        return high;
+    if (shift < 0) {
+        /* Two round-half-up steps collapse into one: floor((floor(a / 2^31) + c) / 2^r) equals
+         * floor((a / 2^31 + c) / 2^r) for integer c, so the result is
+         * (x * mult + 2^30 + 2^(30 + r)) >> (31 + r), one multiply-accumulate and the high word. */
+        const int r = (int)-shift;
+        const uint32_t k_lo = r == 1 ? 0xC0000000u : 0x40000000u;
+        const uint32_t k_hi = r >= 2 ? (uint32_t)1 << (r - 2) : 0u;
+        const int64_t k = (int64_t)(((uint64_t)k_hi << 32) | k_lo);
+        const int32_t hi = (int32_t)(((int64_t)x * (int64_t)mult + k) >> 32);
+        return hi >> (r - 1);
+    } else {
+        const int64_t prod = (int64_t)(int32_t)((uint32_t)x << shift) * (int64_t)mult;
+        return (int32_t)((prod + ((int64_t)1 << 30)) >> 31);
     }
-    /* 32-bit wrapping add, as the vector code does; arithmetic shift right */
-    return (int32_t)((uint32_t)high + ((uint32_t)1 << (right - 1))) >> right;
 }
 
 /*
