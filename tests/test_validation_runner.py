@@ -1,0 +1,114 @@
+"""`stm32gen validate` end to end on a real model: the generated host project's server on a pty,
+checked against LiteRT's built-in kernels and the reference decoder."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from generator.cli import app
+from generator.validation.hostserver import HostServer
+from generator.validation.inputs import InputError, collect_inputs
+from generator.validation.link import Link
+from generator.validation.reference import LiteRTReference
+from generator.validation.testkit.faults import Shim
+from generator.validation.testkit.sim import SimDevice
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+MODEL = SHARED / "models" / "ssd_mobilenet_v2_fpnlite_035_192_int8.tflite"
+IMAGES = SHARED / "images"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def host_project(tmp_path_factory) -> Path:
+    from generator.codegen.build import build_project
+    from generator.codegen.project import generate_project
+
+    d = tmp_path_factory.mktemp("validate") / "host192"
+    generate_project(MODEL, "host", d)
+    build_project(d)
+    return d
+
+
+def _validate(*args: str):
+    return runner.invoke(app, ["validate", *map(str, args)])
+
+
+def test_generated_host_project_validates_bit_exact_with_a_full_report(host_project, tmp_path):
+    res = _validate(host_project, "--emulate", "--images", IMAGES / "messi5.jpg", "--images", IMAGES / "vtest_0080.jpg",
+                    "--random", 2, "--json", tmp_path / "r.json", "--html", tmp_path / "r.html")
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "r.json").read_text())
+    manifest = json.loads((host_project / "stm32gen.json").read_text())
+    assert summary["images"] == 4 and summary["bit_exact"] and summary["detections_exact"]
+    assert summary["float_match_rate"] >= 0.5 and summary["failures"] == []
+    assert summary["nanoseconds_per_inference"] > 0 and summary["macs"] == manifest["macs"]
+    assert summary["device"]["plan_hash"] == manifest["plan_hash"]
+    log = [json.loads(line) for line in (host_project / "validation" / "results.jsonl").read_text().splitlines()]
+    assert [r["input"] for r in log] == [str(IMAGES / "messi5.jpg"), str(IMAGES / "vtest_0080.jpg"), "random:0", "random:1"]
+    assert log[0]["detections"]["device"] > 0  # a photo of a person: the decoder path really ran
+    assert "Validation: PASS" in (tmp_path / "r.html").read_text()
+
+
+def test_resume_reuses_finished_inputs(host_project, tmp_path):
+    assert _validate(host_project, "--emulate", "--random", 2).exit_code == 0
+    res = _validate(host_project, "--emulate", "--random", 3, "--resume", "--json", tmp_path / "r.json")
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "r.json").read_text())["images"] == 3
+    assert len((host_project / "validation" / "results.jsonl").read_text().splitlines()) == 3
+
+
+def test_a_device_that_differs_exits_1_naming_the_output_and_index(host_project, tmp_path):
+    with HostServer(host_project / "build" / "stm32gen_server") as url, Link(url) as link:
+        info = link.handshake()
+    ref = LiteRTReference(MODEL, info)
+    scores = 0  # graph output order: scores, boxes, anchors
+
+    def compute(x: bytes):
+        exp = ref.expected(np.frombuffer(x, np.uint8))
+        outs = [o.tobytes() for o in exp.outputs]
+        bad = bytearray(outs[scores])
+        bad[1234] ^= 0x01
+        outs[scores] = bytes(bad)
+        return outs, exp.fixed
+
+    dev = SimDevice(info, compute)
+    ours, theirs = socket.socketpair()
+    dev.attach(theirs)
+    with Shim(ours) as url:
+        res = _validate(host_project, "--device", url, "--random", 1, "--json", tmp_path / "r.json")
+    dev.stop()
+    assert res.exit_code == 1
+    assert "1 of 1 inputs differ from the reference" in res.output
+    failure = json.loads((tmp_path / "r.json").read_text())["failures"][0]
+    assert failure["input"] == "random:0"
+    assert failure["reason"].startswith(f"{info.outputs[scores].name}: 1 differ, max |diff| 1, first at index 1234")
+
+
+def test_bad_invocations_exit_2_with_one_line(host_project, tmp_path):
+    res = _validate(tmp_path / "nope", "--emulate", "--random", 1)
+    assert res.exit_code == 2 and "does not exist" in res.output
+    res = _validate(host_project, "--random", 1)
+    assert res.exit_code == 2 and "give exactly one of --device URL and --emulate" in res.output
+    res = _validate(host_project, "--device", "/dev/ttyNOPE0", "--random", 1)
+    assert res.exit_code == 2 and "cannot open serial port '/dev/ttyNOPE0'" in res.output
+    res = _validate(host_project, "--emulate", "--images", tmp_path / "missing.jpg")
+    assert res.exit_code == 2 and f"image path '{tmp_path / 'missing.jpg'}' does not exist" in res.output
+
+
+def test_images_are_preprocessed_like_st_nearest_resize_rgb():
+    from generator.postprocess.litert_io import LiteRTModel
+
+    items = collect_inputs([IMAGES / "basketball1.png"], 1, (1, 192, 192, 3))
+    img = items[0].load()
+    assert img.shape == (192, 192, 3) and img.dtype == np.uint8
+    assert np.array_equal(img, LiteRTModel(MODEL).load_image(IMAGES / "basketball1.png"))
+    assert items[1].key == "random:0" and np.array_equal(items[1].load(), items[1].load())
+    with pytest.raises(InputError, match="no inputs"):
+        collect_inputs([], 0, (1, 192, 192, 3))
