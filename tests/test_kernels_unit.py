@@ -169,3 +169,62 @@ def test_concatenation_requantizes_inputs_with_other_quantization(kernels: Kerne
     kernels.run(calls[1], [np.array([[[-1, 0, 4]]], np.int8)], result)
     # b: real = 0.2 * (q + 1) -> out = real / 0.1 + 5
     assert result.tolist() == [[[1, 2, 3], [5, 7, 15]]]
+
+
+def test_conv_requantisation_matches_the_two_step_half_up_definition(kernels: KernelLib) -> None:
+    """The C output stage folds LiteRT's two half-up roundings into one multiply-accumulate; check
+    it against the step-by-step definition on random accumulators, multipliers and shifts."""
+    from generator.codegen.kernel_params import ArrayRef, ConstArray, KernelCall
+    from generator.codegen.quant import multiply_by_quantized_multiplier_half_up
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    shifts = rng.integers(-31, 3, size=n)
+    mults = rng.integers(1 << 30, (1 << 31) - 1, size=n)
+    # accumulators that land inside int8 after scaling, plus exact ties
+    scale = mults.astype(np.float64) * 2.0 ** (shifts.astype(np.float64) - 31)
+    acc = np.clip((rng.uniform(-127, 127, size=n) / scale).astype(np.int64), -(1 << 31), (1 << 31) - 1)
+    # exact ties at both roundings: multiplier 0.5 (2^30, shift 0) and small accumulators
+    mults[:500], shifts[:500] = 1 << 30, rng.integers(-3, 1, size=500)
+    acc[:500] = rng.integers(-200, 201, size=500)
+    want = np.array(
+        [
+            multiply_by_quantized_multiplier_half_up(int(a), int(m), int(s))
+            for a, m, s in zip(acc, mults, shifts, strict=True)
+        ]
+    )
+    fields = (
+        ("int32_t", "batches", 1),
+        ("int32_t", "in_h", 1),
+        ("int32_t", "in_w", 1),
+        ("int32_t", "in_c", 1),
+        ("int32_t", "out_h", 1),
+        ("int32_t", "out_w", 1),
+        ("int32_t", "out_c", n),
+        ("int32_t", "k_h", 1),
+        ("int32_t", "k_w", 1),
+        ("int32_t", "stride_h", 1),
+        ("int32_t", "stride_w", 1),
+        ("int32_t", "dil_h", 1),
+        ("int32_t", "dil_w", 1),
+        ("int32_t", "pad_top", 0),
+        ("int32_t", "pad_left", 0),
+        ("int32_t", "in_zp", 0),
+        ("int32_t", "out_zp", 0),
+        ("int32_t", "act_min", -128),
+        ("int32_t", "act_max", 127),
+        ("const int32_t *", "bias", ArrayRef("bias")),
+        ("const int32_t *", "out_mult", ArrayRef("mult")),
+        ("const int32_t *", "out_shift", ArrayRef("shift")),
+    )
+    arrays = (
+        ConstArray("bias", "int32_t", tuple(int(a) for a in acc)),
+        ConstArray("mult", "int32_t", tuple(int(m) for m in mults)),
+        ConstArray("shift", "int32_t", tuple(int(s) for s in shifts)),
+    )
+    out_t = t("out", (1, 1, 1, n))
+    call = KernelCall(
+        "sg_conv2d_s8", "sg_conv_params_t", fields, arrays, (t("x", (1, 1, 1, 1)), t("w", (n, 1, 1, 1)), out_t)
+    )
+    got = kernels.run(call, [np.zeros((1, 1, 1, 1), np.int8), np.zeros((n, 1, 1, 1), np.int8)]).reshape(-1)
+    assert np.array_equal(got.astype(np.int64), np.clip(want, -128, 127))

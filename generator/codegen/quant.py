@@ -73,8 +73,13 @@ def multiply_by_quantized_multiplier(x: int, mult: int, shift: int) -> int:
     return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(v, mult), right)
 
 
-def multiply_by_quantized_multiplier_single(x: int, mult: int, shift: int) -> int:
-    """ruy's multiplier (used by LiteRT's GEMM-based CONV_2D): one 64-bit product, one rounding
-    (half up) by 2^(31 - shift)."""
-    total = 31 - shift
-    return (x * mult + (1 << (total - 1))) >> total
+def multiply_by_quantized_multiplier_half_up(x: int, mult: int, shift: int) -> int:
+    """What LiteRT's vectorised convolution output stages compute (ruy GEMM for CONV_2D, the
+    8-channel blocks of DEPTHWISE_CONV_2D): the doubling high multiply and the right shift of
+    `multiply_by_quantized_multiplier`, both rounding half up instead of half away from zero."""
+    left = shift if shift > 0 else 0
+    right = -shift if shift < 0 else 0
+    v = (x * (1 << left)) & 0xFFFFFFFF
+    v = v - (1 << 32) if v >= (1 << 31) else v
+    high = (v * mult + (1 << 30)) >> 31
+    return (high + ((1 << right) >> 1)) >> right
