@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from generator.cli import app
 from generator.codegen import litert
 from generator.codegen.build import build_host
+from generator.codegen.constants import with_kernel_constants
 from generator.codegen.debug import first_mismatch
 from generator.codegen.dequantize import tflite_dequantize
 from generator.codegen.kernel_params import kernel_calls
@@ -31,7 +32,7 @@ MODEL = ST_SSD_V1_192  # the smallest real model: every test here stays fast
 @pytest.fixture(scope="module")
 def lowered():
     graph = lower_graph(load_graph(MODEL))
-    return graph, plan_memory(graph, load_target("host"))
+    return graph, with_kernel_constants(plan_memory(graph, load_target("host")), graph)
 
 
 @pytest.fixture(scope="module")
@@ -282,3 +283,31 @@ def test_cli_generate_records_postprocess_parameters_and_rejects_bad_ones(tmp_pa
     assert "#define STM32GEN_MAX_DETECTIONS 25" in (tmp_path / "p" / "src" / "host_config.h").read_text()
     res = runner.invoke(app, ["generate", str(MODEL), "--out", str(tmp_path / "q"), "--iou-threshold", "1.5"])
     assert res.exit_code == 2 and "iou_threshold 1.5" in res.output
+
+
+def test_kernel_arrays_live_in_the_weights_blob_not_in_rodata(lowered):
+    """Per-channel biases/multipliers/shifts and softmax tables are planned weights: network.c keeps
+    only the parameter structs, whose pointers lead to the arrays' exact values in the blob."""
+    graph, plan = lowered
+    c = render_network(graph, plan, MODEL.name, "0" * 64).files["network.c"].decode()
+    assert not re.search(r"static const (int32_t|float) \w+\[", c)
+    (blob,) = weight_blobs(plan)
+    conv = next(i for i, op in enumerate(graph.operators) if op.type == "CONV_2D")
+    (call,) = kernel_calls(graph.operators[conv])
+    for name, field in (("bias", "bias"), ("mult", "out_mult"), ("shift", "out_shift")):
+        offset = int(re.search(rf"static const sg_conv_params_t op{conv} = {{.*?\.{field} = "
+                               rf"\(const int32_t \*\)\(stm32gen_weights \+ (\d+)\)", c, flags=re.S)[1])
+        values = next(a.values for a in call.arrays if a.name == name)
+        assert np.frombuffer(blob.data, "<i4", len(values), offset).tolist() == list(values)
+
+
+def test_kernel_constants_that_do_not_fit_raise_plan_error(lowered):
+    import dataclasses
+
+    from generator.errors import PlanError
+
+    graph = lowered[0]
+    plan = plan_memory(graph, load_target("host"))
+    tight = [dataclasses.replace(u, capacity=u.activations_bytes + u.weights_bytes) for u in plan.regions]
+    with pytest.raises(PlanError, match="kernel constants"):
+        with_kernel_constants(dataclasses.replace(plan, regions=tight), graph)

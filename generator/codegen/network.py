@@ -2,9 +2,10 @@
 
 The network is a straight-line list of kernel calls, one block per operator, each reading and
 writing fixed addresses: activations at their planned offsets inside one static arena per memory
-region (section `.arena.<REGION>`), constants inside one blob per weight region (weights.c, string
-literals: a 1.3 MB blob compiles in 0.2 s with any toolchain and needs no include-path tricks),
-section `.weights.<REGION>`; generator/firmware/layout.py pins both.
+region (section `.arena.<REGION>`), constants (the model's and the kernels' derived arrays, see
+constants.py) inside one blob per weight region (weights.c, string literals: a 1.3 MB blob compiles
+in 0.2 s with any toolchain and needs no include-path tricks), section `.weights.<REGION>`;
+generator/firmware/layout.py pins both. Only the small parameter structs stay in .rodata.
 Operators that only re-view bytes (aliased RESHAPE, CONCATENATION whose inputs were produced in
 place) emit no code. Everything is derived from the lowered graph and the plan, in a fixed order,
 so the same inputs give byte-identical files.
@@ -17,10 +18,11 @@ from dataclasses import dataclass
 import jinja2
 import numpy as np
 
-from generator.codegen.kernel_params import KernelCall, c_literal, kernel_calls
+from generator.codegen.constants import constant_name, operator_calls
+from generator.codegen.kernel_params import ArrayRef, KernelCall, c_literal
 from generator.codegen.plan_hash import plan_hash
 from generator.errors import CodegenError
-from generator.model.ir import Graph, Operator, Tensor
+from generator.model.ir import Graph, Tensor
 from generator.planner import Plan
 from generator.resources import templates_dir
 
@@ -89,6 +91,7 @@ class _Addresser:
         self.plan = plan
         self.blob_symbol = {b.region: b.symbol for b in blobs}
         self.weights = {id(w.tensor): w for w in plan.weights}
+        self.by_name = {w.tensor.name: w for w in plan.weights}
 
     def base(self, t: Tensor) -> str:
         """`symbol + offset` (a uint8_t pointer) of t's first byte."""
@@ -115,11 +118,6 @@ def arena_symbol(region: str) -> str:
     return f"stm32gen_arena_{_slug(region)}"
 
 
-def _is_view(op: Operator) -> bool:
-    """RESHAPE whose output shares its input's bytes: nothing to run."""
-    return op.type == "RESHAPE" and all(o.alias_of is not None for o in op.outputs)
-
-
 def _c_string(s: str) -> str:
     out = []
     for ch in s:
@@ -136,16 +134,23 @@ def _comment(s: str) -> str:
     return s.replace("*/", "* /")
 
 
+def _field_value(ctype: str, value, prefix: str, addr: _Addresser) -> str:
+    """C initialiser of one params field; an array reference points at the kernel constant's
+    place in the weights blob (generator/codegen/constants.py)."""
+    if isinstance(value, ArrayRef):
+        w = addr.by_name.get(constant_name(prefix, value.name))
+        if w is None:
+            raise CodegenError(f"kernel constant {prefix}_{value.name} has no place in the memory plan "
+                               "(plan with codegen.constants.with_kernel_constants)")
+        return f"({ctype})({addr.blob_symbol[w.region]} + {w.offset})"
+    return c_literal(ctype, value, prefix)
+
+
 def _call_context(call: KernelCall, prefix: str, addr: _Addresser) -> dict:
-    arrays = [
-        {"ctype": a.ctype, "name": f"{prefix}_{a.name}", "count": len(a.values),
-         "init": ", ".join(c_literal(a.ctype, v) for v in a.values)}
-        for a in call.arrays
-    ]
-    fields = [{"name": name, "value": c_literal(ctype, value, prefix)} for ctype, name, value in call.params]
+    fields = [{"name": name, "value": _field_value(ctype, value, prefix, addr)} for ctype, name, value in call.params]
     args = [addr.pointer(t, writable=(i == len(call.args) - 1)) for i, t in enumerate(call.args)]
-    return {"function": call.function, "params_type": call.params_type, "prefix": prefix, "arrays": arrays,
-            "fields": fields, "args": args}
+    return {"function": call.function, "params_type": call.params_type, "prefix": prefix, "fields": fields,
+            "args": args}
 
 
 def _tensor_context(t: Tensor, addr: _Addresser) -> dict:
@@ -170,8 +175,7 @@ def network_context(graph: Graph, plan: Plan, model_name: str, model_sha256: str
     blobs = weight_blobs(plan)
     addr = _Addresser(plan, blobs)
     steps = []
-    for i, op in enumerate(graph.operators):
-        calls = [] if _is_view(op) else kernel_calls(op)
+    for i, op, calls in operator_calls(graph):
         outs = [o for o in op.outputs if o is not None]
         steps.append({
             "index": i,
@@ -179,8 +183,7 @@ def network_context(graph: Graph, plan: Plan, model_name: str, model_sha256: str
             "type": op.type,
             "comment": _comment(f"#{i} {op.type} -> {', '.join(o.name for o in outs)}"
                                 + ("" if calls else " (a view of bytes already in place: no code)")),
-            "calls": [_call_context(c, f"op{i}" if len(calls) == 1 else f"op{i}_{k}", addr)
-                      for k, c in enumerate(calls)],
+            "calls": [_call_context(call, prefix, addr) for prefix, call in calls],
             "dumps": [{"name": _c_string(o.name), "pointer": f"({addr.base(o)})", "bytes": o.nbytes} for o in outs],
         })
     regions = [{"symbol": arena_symbol(r.name), "section": f".arena.{_tag(r.name)}", "size": r.activations_bytes,

@@ -20,6 +20,7 @@ import jinja2
 import numpy as np
 
 from generator.analysis import op_macs
+from generator.codegen.constants import with_kernel_constants
 from generator.codegen.network import NetworkSources, render_network
 from generator.errors import CodegenError
 from generator.model.ir import Graph, Tensor
@@ -148,7 +149,7 @@ def generate_project(model: str | Path, target_id: str, out_dir: str | Path,
     graph = lower_graph(load_graph(model))
     sha = sha256_file(model)
     log.info("plan for %s", target.id)
-    plan = plan_memory(graph, target)
+    plan = with_kernel_constants(plan_memory(graph, target), graph)
     log.info("emit network")
     net: NetworkSources = render_network(graph, plan, model.name, sha)
     sources = {**net.files, **_kernel_sources()}
