@@ -7,6 +7,10 @@ APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MODEL ?=
 DEMO_DIR ?= build/demo
+DEMO_TARGET ?= qemu-mps2-an500
+DEMO_MODEL := $(if $(MODEL),$(MODEL),$(DEMO_DIR)/model.tflite)
+# ST's photos when ../shared is beside the checkout, else seeded random inputs.
+DEMO_INPUTS := $(if $(wildcard ../shared/images/*.jpg),--images ../shared/images,--random 8)
 PYTEST_WORKERS ?= 2
 
 .PHONY: setup apt venv test lint fuzz demo bench-host bench-plan bench-pp clean
@@ -39,8 +43,16 @@ lint: venv
 fuzz: venv
 	STM32GEN_FUZZ_CASES=50000 $(PY) -m pytest -q tests/test_fuzz_reader.py
 
+# The main job end to end: model → inspect → plan → generate → build → boot in QEMU → validate.
 demo: setup
-	$(PY) -m generator.demo $(if $(MODEL),--model $(MODEL)) --out $(DEMO_DIR)
+	@rm -rf $(DEMO_DIR)/project && mkdir -p $(DEMO_DIR)
+	$(if $(MODEL),,$(STM32GEN) example-model $(DEMO_MODEL))
+	$(STM32GEN) inspect $(DEMO_MODEL)
+	$(STM32GEN) plan $(DEMO_MODEL) --target $(DEMO_TARGET) --html $(DEMO_DIR)/plan.html
+	$(STM32GEN) generate $(DEMO_MODEL) --target $(DEMO_TARGET) --out $(DEMO_DIR)/project
+	$(STM32GEN) build $(DEMO_DIR)/project
+	$(STM32GEN) validate $(DEMO_DIR)/project --emulate $(DEMO_INPUTS) \
+	  --json $(DEMO_DIR)/report.json --html $(DEMO_DIR)/report.html
 
 bench-host: setup
 	$(PY) benchmarks/host_bench.py
