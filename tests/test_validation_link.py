@@ -28,10 +28,19 @@ def _sig(name, dtype, shape, scale, zp):
 
 
 INFO = p.DeviceInfo(
-    p.PROTOCOL_VERSION, p.MAX_PAYLOAD, "sim", SHA, PLAN, "instructions", fake.MAX_DETECTIONS,
+    p.PROTOCOL_VERSION,
+    p.MAX_PAYLOAD,
+    "sim",
+    SHA,
+    PLAN,
+    "instructions",
+    fake.MAX_DETECTIONS,
     _sig("input", "uint8", (1, fake.H, fake.W, fake.C), 1 / 127.5, 127),
-    (_sig("scores", "int8", (1, fake.NA, 2), 1 / 256, -128), _sig("boxes", "int8", (1, fake.NA, 4), 0.01, 17),
-     _sig("anchors", "int8", (1, fake.NA, 4), 0.008, -62)),
+    (
+        _sig("scores", "int8", (1, fake.NA, 2), 1 / 256, -128),
+        _sig("boxes", "int8", (1, fake.NA, 4), 0.01, 17),
+        _sig("anchors", "int8", (1, fake.NA, 4), 0.008, -62),
+    ),
 )
 
 
@@ -108,8 +117,9 @@ def test_firmware_of_another_model_is_refused():
 
 def test_reset_mid_run_resends_the_input_and_completes(tmp_path):
     with sim_url(reset_on_runs={2}) as (url, dev):
-        out = validate(url, _inputs(3), lambda info: FakeReference(), Expectations(SHA, PLAN), tmp_path / "r.jsonl",
-                       progress=False)
+        out = validate(
+            url, _inputs(3), lambda info: FakeReference(), Expectations(SHA, PLAN), tmp_path / "r.jsonl", progress=False
+        )
     assert [r["resets"] for r in out.records] == [0, 1, 0]
     assert all(r["ok"] for r in out.records) and dev.runs == 4
 
@@ -117,8 +127,9 @@ def test_reset_mid_run_resends_the_input_and_completes(tmp_path):
 def test_hardfault_stops_the_run_showing_registers(tmp_path):
     with sim_url(fault_on_run=2) as (url, _):
         with pytest.raises(DeviceFaultError, match=r"HardFault: PC=0x08004f2a  LR=0x08001b3d .*CFSR=0x00000400"):
-            validate(url, _inputs(3), lambda info: FakeReference(), Expectations(SHA), tmp_path / "r.jsonl",
-                     progress=False)
+            validate(
+                url, _inputs(3), lambda info: FakeReference(), Expectations(SHA), tmp_path / "r.jsonl", progress=False
+            )
     assert [r["input"] for r in read_log(tmp_path / "r.jsonl", SHA)] == ["in0"]
 
 
@@ -126,12 +137,16 @@ def test_ctrl_c_leaves_a_valid_log_and_resume_finishes_it(tmp_path):
     log = tmp_path / "r.jsonl"
     with sim_url() as (url, _):
         with pytest.raises(ValidationInterrupted, match="interrupted after 2 of 5 inputs.*--resume"):
-            validate(url, _inputs(5), lambda info: FakeReference(interrupt_at=3), Expectations(SHA), log, progress=False)
+            validate(
+                url, _inputs(5), lambda info: FakeReference(interrupt_at=3), Expectations(SHA), log, progress=False
+            )
     assert [json.loads(line)["input"] for line in log.read_text().splitlines()] == ["in0", "in1"]
     with open(log, "a") as f:
         f.write('{"input": "in2", "trunc')  # a line cut by a crash is ignored
     with sim_url() as (url, dev):
-        out = validate(url, _inputs(5), lambda info: FakeReference(), Expectations(SHA), log, resume=True, progress=False)
+        out = validate(
+            url, _inputs(5), lambda info: FakeReference(), Expectations(SHA), log, resume=True, progress=False
+        )
     assert out.skipped == 2 and dev.runs == 3
     assert [r["input"] for r in out.records] == ["in0", "in1", "in2", "in3", "in4"]
 
@@ -147,10 +162,16 @@ def test_a_wrong_byte_is_reported_with_index_and_size(tmp_path):
     ours, theirs = socket.socketpair()
     dev.attach(theirs)
     with Shim(ours) as url:
-        out = validate(url, _inputs(1), lambda info: FakeReference(), Expectations(SHA), tmp_path / "r.jsonl",
-                       progress=False)
+        out = validate(
+            url, _inputs(1), lambda info: FakeReference(), Expectations(SHA), tmp_path / "r.jsonl", progress=False
+        )
     dev.stop()
     rec = out.records[0]
     assert not rec["ok"] and rec["outputs"][0]["match"] and rec["detections"]["exact"]
-    assert rec["outputs"][1] == {"name": "boxes", "match": False, "max_abs_diff": 3, "first_mismatch": 777,
-                                 "mismatches": 1}
+    assert rec["outputs"][1] == {
+        "name": "boxes",
+        "match": False,
+        "max_abs_diff": 3,
+        "first_mismatch": 777,
+        "mismatches": 1,
+    }

@@ -41,8 +41,20 @@ def _validate(*args: str):
 
 
 def test_generated_host_project_validates_bit_exact_with_a_full_report(host_project, tmp_path):
-    res = _validate(host_project, "--emulate", "--images", IMAGES / "messi5.jpg", "--images", IMAGES / "vtest_0080.jpg",
-                    "--random", 2, "--json", tmp_path / "r.json", "--html", tmp_path / "r.html")
+    res = _validate(
+        host_project,
+        "--emulate",
+        "--images",
+        IMAGES / "messi5.jpg",
+        "--images",
+        IMAGES / "vtest_0080.jpg",
+        "--random",
+        2,
+        "--json",
+        tmp_path / "r.json",
+        "--html",
+        tmp_path / "r.html",
+    )
     assert res.exit_code == 0, res.output
     summary = json.loads((tmp_path / "r.json").read_text())
     manifest = json.loads((host_project / "stm32gen.json").read_text())
@@ -51,7 +63,12 @@ def test_generated_host_project_validates_bit_exact_with_a_full_report(host_proj
     assert summary["nanoseconds_per_inference"] > 0 and summary["macs"] == manifest["macs"]
     assert summary["device"]["plan_hash"] == manifest["plan_hash"]
     log = [json.loads(line) for line in (host_project / "validation" / "results.jsonl").read_text().splitlines()]
-    assert [r["input"] for r in log] == [str(IMAGES / "messi5.jpg"), str(IMAGES / "vtest_0080.jpg"), "random:0", "random:1"]
+    assert [r["input"] for r in log] == [
+        str(IMAGES / "messi5.jpg"),
+        str(IMAGES / "vtest_0080.jpg"),
+        "random:0",
+        "random:1",
+    ]
     assert log[0]["detections"]["device"] > 0  # a photo of a person: the decoder path really ran
     assert "Validation: PASS" in (tmp_path / "r.html").read_text()
 
