@@ -95,40 +95,42 @@ static inline int8_t sg_rq_dw(const sg_rq_t *rq, int32_t acc, int32_t oc, int32_
 }
 
 /* 1x1, stride 1, no padding: a GEMM of [pixels x in_c] by [out_c x in_c]^T. Two pixels and two
- * output channels per step so every loaded input and weight word is used twice. */
-SG_NOINLINE static void sg_conv1x1_block(const int8_t *x0, const int8_t *x1, const int8_t *w0, const int8_t *w1, int32_t n,
-                             int32_t acc[4])
+ * output channels per step so every loaded input and weight word is used twice. The second pixel
+ * and the second weight row are addressed as `stride` bytes past the first (one register for both). */
+SG_NOINLINE static void sg_conv1x1_block(const int8_t *x, const int8_t *w, int32_t stride, int32_t n, int32_t acc[4])
 {
     int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-    int32_t i = 0;
+    int32_t i = n;
 #if SG_USE_DSP
-    for (; i + 4 <= n; i += 4) {
-        /* one weight row at a time keeps the live temporaries few enough for the registers */
-        const uint32_t u0 = sg_load4(x0 + i), u1 = sg_load4(x1 + i);
+    for (; i >= 4; i -= 4) {
+        const uint32_t u0 = sg_load4(x), u1 = sg_load4(x + stride);
+        const uint32_t v0 = sg_load4(w), v1 = sg_load4(w + stride);
         const uint32_t x0e = sg_sxtb16(u0), x0o = sg_sxtb16_odd(u0);
         const uint32_t x1e = sg_sxtb16(u1), x1o = sg_sxtb16_odd(u1);
-        uint32_t v = sg_load4(w0 + i);
-        uint32_t we = sg_sxtb16(v), wo = sg_sxtb16_odd(v);
+        uint32_t we = sg_sxtb16(v0), wo = sg_sxtb16_odd(v0);
         a00 = sg_smlad(x0e, we, a00);
         a00 = sg_smlad(x0o, wo, a00);
         a10 = sg_smlad(x1e, we, a10);
         a10 = sg_smlad(x1o, wo, a10);
-        v = sg_load4(w1 + i);
-        we = sg_sxtb16(v);
-        wo = sg_sxtb16_odd(v);
+        we = sg_sxtb16(v1);
+        wo = sg_sxtb16_odd(v1);
         a01 = sg_smlad(x0e, we, a01);
         a01 = sg_smlad(x0o, wo, a01);
         a11 = sg_smlad(x1e, we, a11);
         a11 = sg_smlad(x1o, wo, a11);
+        x += 4;
+        w += 4;
     }
 #endif
-    for (; i < n; ++i) {
-        const int32_t v0 = x0[i], v1 = x1[i];
-        const int32_t k0 = w0[i], k1 = w1[i];
+    for (; i > 0; --i) {
+        const int32_t v0 = x[0], v1 = x[stride];
+        const int32_t k0 = w[0], k1 = w[stride];
         a00 += v0 * k0;
         a01 += v0 * k1;
         a10 += v1 * k0;
         a11 += v1 * k1;
+        ++x;
+        ++w;
     }
     acc[0] = a00;
     acc[1] = a01;
@@ -157,7 +159,7 @@ static void sg_conv1x1_s8(const sg_conv_params_t *p, const int8_t *in, const int
             acc[1] = bias[oc + 1];
             acc[2] = acc[0];
             acc[3] = acc[1];
-            sg_conv1x1_block(x0, x1, w0, w0 + in_c, in_c, acc);
+            sg_conv1x1_block(x0, w0, in_c, in_c, acc);
             o0[oc] = sg_rq_up(&rq, acc[0], oc);
             o0[oc + 1] = sg_rq_up(&rq, acc[1], oc + 1);
             o1[oc] = sg_rq_up(&rq, acc[2], oc);
