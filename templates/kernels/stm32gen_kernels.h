@@ -2,10 +2,16 @@
  * stm32gen int8 kernel library: one function per operator, bit-exact with the LiteRT built-in
  * (optimized) CPU kernels for int8 TFLite models.
  *
- * Plain C99, no heap, only memcpy/memset from libc. Copied verbatim into generated projects.
- * Build with -ffp-contract=off and without -ffast-math (GCC's -std=c99 implies the former, -std=gnu99
- * does not):
- * SOFTMAX, RESIZE_BILINEAR and DEQUANTIZE reproduce LiteRT's float32 arithmetic step by step.
+ * Plain C99, no heap, only memcpy/memset from libc. Copied verbatim into generated projects:
+ * compile every sg_*.c of this directory. Build with -ffp-contract=off and without -ffast-math
+ * (GCC's -std=c99 implies the former, -std=gnu99 does not): SOFTMAX and DEQUANTIZE reproduce
+ * LiteRT's float32 arithmetic step by step.
+ * On cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4/M7/M33/M55) the convolutions use
+ * SMLAD/SXTB16 through <arm_acle.h>; elsewhere portable C. Both give the same bytes (the sums are
+ * exact); -DSG_EMULATE_DSP builds the DSP path on a host for testing.
+ * Which LiteRT code path each kernel reproduces (and how that was established) is written at the
+ * kernel; tests/test_kernels_*.py compare every operator of the real models, 240 random
+ * single-operator models, and a Cortex-M7 build in QEMU, byte for byte with LiteRT.
  *
  * Calling convention: every kernel is  sg_<op>(const params *p, inputs..., output)
  *  - `p` points to a per-operator parameter struct that never changes at run time, so the
