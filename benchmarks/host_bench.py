@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 
 from generator.codegen.build import build_host  # noqa: E402
 from generator.codegen.project import generate_project  # noqa: E402
+from generator.errors import Stm32genError  # noqa: E402
 from generator.runner import load_inputs  # noqa: E402
 
 MODELS = ROOT.parent / "shared" / "models"
@@ -66,7 +67,11 @@ def main() -> int:
 
             shape = load_graph(model).inputs[0].shape
             image = load_inputs(args.image, shape)[:1]
-            c = generated_ms(model, image, args.runs, Path(tmp))
+            try:
+                c = generated_ms(model, image, args.runs, Path(tmp))
+            except Stm32genError as exc:
+                print(f"{model.stem:<45} error: {exc}")
+                continue
             ref = litert_ms(model, image, args.runs)
             print(f"{model.stem:<45} {c:9.2f} {ref:10.2f} {c / ref:9.2f}")
     return 0
