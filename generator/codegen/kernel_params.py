@@ -362,8 +362,6 @@ def _resize_bilinear(op: Operator) -> list[KernelCall]:
     half = bool(op.options.get("half_pixel_centers", False))
     if align and half:
         raise CodegenError(f"operator #{op.index} RESIZE_BILINEAR: align_corners and half_pixel_centers both set")
-    hs = (in_h - 1) / (out_h - 1) if align and out_h > 1 else in_h / out_h
-    ws = (in_w - 1) / (out_w - 1) if align and out_w > 1 else in_w / out_w
     fields = (
         ("int32_t", "batches", n),
         ("int32_t", "in_h", in_h),
@@ -373,8 +371,6 @@ def _resize_bilinear(op: Operator) -> list[KernelCall]:
         ("int32_t", "out_w", out_w),
         ("int32_t", "align_corners", int(align)),
         ("int32_t", "half_pixel_centers", int(half)),
-        ("float", "height_scale", float(np.float32(hs))),
-        ("float", "width_scale", float(np.float32(ws))),
     )
     return [KernelCall("sg_resize_bilinear_s8", "sg_resize_bilinear_params_t", fields, (), (inp, out), op)]
 

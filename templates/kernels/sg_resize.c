@@ -1,7 +1,7 @@
 /*
  * RESIZE_BILINEAR int8. LiteRT's int8 path is the all-integer one (10-bit fixed-point source
- * coordinates, 20-bit weights products, round half away from zero); the float scales in the params
- * are kept for reference only.
+ * coordinates, 20-bit weight products, round half away from zero; reference_ops::
+ * ResizeBilinearInteger, which optimized_ops uses for int8).
  */
 #include "stm32gen_kernels.h"
 #include "sg_internal.h"

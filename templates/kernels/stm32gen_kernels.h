@@ -112,16 +112,14 @@ typedef struct {
 
 void sg_concat_part_s8(const sg_concat_part_params_t *p, const int8_t *in, int8_t *out);
 
-/* RESIZE_BILINEAR int8 (NHWC), TFLite align_corners / half_pixel_centers semantics. The scales
- * are the float32 ratios LiteRT computes (in/out, or (in-1)/(out-1) with align_corners). */
+/* RESIZE_BILINEAR int8 (NHWC), TFLite align_corners / half_pixel_centers semantics, computed as
+ * LiteRT's int8 kernel does: in 10-bit fixed point, no floating point. */
 typedef struct {
     int32_t batches;
     int32_t in_h, in_w, c;
     int32_t out_h, out_w;
     int32_t align_corners;
     int32_t half_pixel_centers;
-    float height_scale;
-    float width_scale;
 } sg_resize_bilinear_params_t;
 
 void sg_resize_bilinear_s8(const sg_resize_bilinear_params_t *p, const int8_t *in, int8_t *out);
