@@ -175,3 +175,19 @@ def test_a_wrong_byte_is_reported_with_index_and_size(tmp_path):
         "first_mismatch": 777,
         "mismatches": 1,
     }
+
+
+def test_a_line_too_noisy_for_any_chunk_size_stops_with_a_clear_message():
+    dev = SimDevice(INFO, _compute)
+    ours, theirs = socket.socketpair()
+    dev.attach(theirs)
+    shim = Shim(ours)
+    with shim as url, Link(url, timeout=0.02, retries=2) as link:
+        link.handshake(SHA)
+        link.write_input(bytes(INFO.input.nbytes))
+        link.run()
+        shim.config.flip = 0.05  # from here on a 1 KiB answer practically never arrives intact
+        with pytest.raises(LinkError, match=r"no intact answer to READ_OUTPUT .* the line is too noisy"):
+            link.read_output(1, INFO.outputs[1].nbytes)
+        assert link.chunk_limit < p.MAX_PAYLOAD  # it tried smaller frames before giving up
+    dev.stop()

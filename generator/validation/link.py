@@ -75,6 +75,7 @@ class Link:
         self.resets_seen = 0
         self.retransmissions = 0
         self.requests = 0
+        self.frames_received = 0
         self.chunk_limit = p.MAX_PAYLOAD  # halved while a noisy line keeps eating long frames
         self.text_lines: list[str] = []
 
@@ -113,6 +114,7 @@ class Link:
             for ev in self._parser.feed(data):
                 if isinstance(ev, p.Frame):
                     self._pending.append(ev)
+                    self.frames_received += 1
                     got_frame = True
                 else:
                     self._on_line(ev)
@@ -180,15 +182,16 @@ class Link:
         raise LinkError(f"device rejected {name}: {status}")
 
     def _silence_error(self, name: str, tries: str, garbage: int, bad: int) -> LinkSilenceError:
-        if garbage:
+        if garbage and not self.frames_received:
+            # Never one intact frame from this device: the classic symptom of a baud rate mismatch.
             return LinkSilenceError(
                 f"no valid answer to {name} from {self.url} at {self.baud} baud after {tries}: received "
                 f"{garbage} bytes of unreadable data — is the baud rate right (the firmware's UART setting)?"
             )
-        if bad:
+        if bad or garbage:
             return LinkSilenceError(
-                f"no intact answer to {name} from {self.url} after {tries}: {bad} corrupted frames "
-                f"(CRC/COBS errors) — the line is too noisy or the baud rate is marginal"
+                f"no intact answer to {name} from {self.url} after {tries}: {bad} corrupted frames and "
+                f"{garbage} unreadable bytes — the line is too noisy or the baud rate is marginal"
             )
         return LinkSilenceError(
             f"nothing answered {name} on {self.url} after {tries} — is the board powered, flashed with "
