@@ -4,6 +4,7 @@ checked against LiteRT's built-in kernels and the reference decoder."""
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from pathlib import Path
 
@@ -132,3 +133,21 @@ def test_images_are_preprocessed_like_st_nearest_resize_rgb():
     assert items[1].key == "random:0" and np.array_equal(items[1].load(), items[1].load())
     with pytest.raises(InputError, match="no inputs"):
         collect_inputs([], 0, (1, 192, 192, 3))
+
+
+@pytest.mark.qemu
+@pytest.mark.skipif(
+    not (shutil.which("qemu-system-arm") and shutil.which("arm-none-eabi-gcc")), reason="needs QEMU + Arm GCC"
+)
+def test_firmware_in_qemu_validates_bit_exact_counting_instructions(tmp_path):
+    from generator.codegen.build import build_project
+    from generator.codegen.project import generate_project
+
+    generate_project(MODEL, "qemu-mps2-an500", tmp_path / "q")
+    build_project(tmp_path / "q")
+    res = _validate(tmp_path / "q", "--emulate", "--random", 1, "--json", tmp_path / "r.json")
+    assert res.exit_code == 0, res.output
+    summary = json.loads((tmp_path / "r.json").read_text())
+    assert summary["bit_exact"] and summary["detections_exact"] and summary["device"]["target"] == "qemu-mps2-an500"
+    # -icount makes the count deterministic; a MAC costs more than one instruction on a Cortex-M7.
+    assert summary["instructions_per_inference"] > summary["macs"]

@@ -158,7 +158,8 @@ class Link:
             spent = time.monotonic() - start
             if (budget is None and attempt > self.retries) or (budget is not None and spent >= budget):
                 break
-            self.retransmissions += 1
+            if budget is None:  # re-sending RUN while the device computes is polling, not a fault
+                self.retransmissions += 1
         tries = f"{attempt} attempts in {time.monotonic() - start:.1f} s"
         raise self._silence_error(name, tries, self._parser.garbage_bytes - garbage0, self._parser.bad_frames - bad0)
 
