@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -151,3 +155,24 @@ def test_firmware_in_qemu_validates_bit_exact_counting_instructions(tmp_path):
     assert summary["bit_exact"] and summary["detections_exact"] and summary["device"]["target"] == "qemu-mps2-an500"
     # -icount makes the count deterministic; a MAC costs more than one instruction on a Cortex-M7.
     assert summary["instructions_per_inference"] > summary["macs"]
+
+
+def test_sigint_mid_run_exits_130_and_leaves_every_log_line_valid(host_project):
+    log = host_project / "validation" / "results.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "generator", "validate", str(host_project), "--emulate", "--random", "200"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not log.is_file() or len(log.read_text().splitlines()) < 3):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "--resume to continue" in err
+    lines = log.read_text().splitlines()
+    assert 3 <= len(lines) < 200 and log.read_text().endswith("\n")
+    assert [json.loads(line)["input"] for line in lines] == [f"random:{i}" for i in range(len(lines))]
