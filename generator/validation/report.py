@@ -92,7 +92,6 @@ def render_table(summary: dict, console: Console) -> None:
 
 def write_html(path: Path, summary: dict, records: list[dict]) -> None:
     esc = html.escape
-    key = counter_key(summary["counter_kind"])
     rows = "\n".join(
         f"<tr class='{'ok' if r['ok'] else 'bad'}'><td>{esc(r['input'])}</td><td>{'yes' if r['bit_exact'] else 'NO'}</td>"
         f"<td>{'' if r['detections'] is None else ('yes' if r['detections']['exact'] else 'NO')}</td>"
@@ -114,7 +113,7 @@ td,th{{border:1px solid #ccc;padding:3px 8px;text-align:left}} tr.bad{{backgroun
 plan {esc(summary["device"]["plan_hash"])}</p>
 <table>{facts}</table>
 <h2>Inputs</h2>
-<table><tr><th>input</th><th>bit-exact</th><th>detections exact</th><th>float match</th><th>{esc(key)}</th><th>why</th></tr>
+<table><tr><th>input</th><th>bit-exact</th><th>detections exact</th><th>float match</th><th>{esc(summary["counter_kind"])}</th><th>why</th></tr>
 {rows}
 </table></body></html>
 """)
