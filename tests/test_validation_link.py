@@ -182,7 +182,7 @@ def test_a_line_too_noisy_for_any_chunk_size_stops_with_a_clear_message():
     ours, theirs = socket.socketpair()
     dev.attach(theirs)
     shim = Shim(ours)
-    with shim as url, Link(url, timeout=0.02, retries=2) as link:
+    with shim as url, Link(url, timeout=0.15, retries=2) as link:
         link.handshake(SHA)
         link.write_input(bytes(INFO.input.nbytes))
         link.run()

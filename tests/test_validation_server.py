@@ -144,7 +144,7 @@ def test_fault_injection_over_a_thousand_frames_never_passes_corruption(server_e
     rng = np.random.default_rng(5)
     with SocketHostServer(server_exe) as sock:
         shim = Shim(sock, faults)
-        with shim as url, Link(url, timeout=0.02, retries=8) as link:
+        with shim as url, Link(url, timeout=0.05, retries=10) as link:
             link.handshake(SHA)
             while link.requests < 1000:
                 _check_inference(link, rng.integers(0, 256, fake.INPUT_BYTES, dtype=np.uint8).tobytes())
