@@ -81,3 +81,38 @@ def test_info_round_trips():
 def test_truncated_payload_names_the_position():
     with pytest.raises(p.FrameError, match="truncated at byte 0"):
         p.parse_run(b"\x00\x00\x00\x00")
+
+
+_frames = st.builds(p.Frame, st.integers(0x81, 0x86), st.integers(0, 255), st.integers(0, 6), st.binary(max_size=300))
+_lines = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=60)
+
+
+@given(st.lists(st.one_of(_frames, _lines), max_size=12), st.integers(1, 64))
+@settings(max_examples=200, deadline=None)
+def test_parser_returns_clean_streams_exactly_in_any_chunking(items, step):
+    stream = b"".join(p.encode_frame(i) if isinstance(i, p.Frame) else (i + "\r\n").encode() for i in items)
+    parser = p.StreamParser()
+    events = [ev for k in range(0, len(stream), step) for ev in parser.feed(stream[k : k + step])]
+    assert events == items
+    assert parser.garbage_bytes == 0 and parser.bad_frames == 0
+
+
+@given(
+    st.lists(_frames, min_size=1, max_size=8),
+    st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 3), st.integers(0, 255)), max_size=6),
+)
+@settings(max_examples=300, deadline=None)
+def test_parser_never_invents_a_frame_from_a_corrupted_stream(frames, faults):
+    stream = bytearray(b"".join(p.encode_frame(f) for f in frames))
+    for pos, kind, value in faults:  # drop, flip, duplicate, insert
+        pos %= len(stream) + 1
+        if kind == 0 and pos < len(stream):
+            del stream[pos]
+        elif kind == 1 and pos < len(stream):
+            stream[pos] ^= value or 1
+        elif kind == 2 and pos < len(stream):
+            stream.insert(pos, stream[pos])
+        else:
+            stream.insert(pos, value)
+    events = p.StreamParser().feed(bytes(stream))
+    assert all(ev in frames for ev in events if isinstance(ev, p.Frame))
