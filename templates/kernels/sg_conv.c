@@ -256,49 +256,84 @@ typedef struct {
     const int8_t *k; /* weights of this tap */
 } sg_tap_t;
 
-/* Channels c..c+3 of one output pixel over its in-bounds taps. A separate function so the
- * accumulators, the tap cursor and the temporaries all stay in registers. */
-SG_NOINLINE static void sg_dw_group4(const sg_tap_t *tp, const sg_tap_t *te, int32_t c, int32_t acc[4])
+/* Accumulators of channels [c0, c0 + n) of one output pixel over its in-bounds taps, four
+ * channels at a time. A separate function so the accumulators, the tap cursor and the
+ * temporaries all stay in registers. */
+SG_NOINLINE static void sg_dw_accumulate(const sg_tap_t *taps, int32_t n_taps, int32_t c0, int32_t n,
+                                         const int32_t *bias, int32_t *acc)
 {
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    for (; tp != te; ++tp) {
+    const sg_tap_t *te = taps + n_taps;
+    int32_t j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const int32_t c = c0 + j;
+        const sg_tap_t *tp = taps;
+        int32_t a0 = bias[c], a1 = bias[c + 1], a2 = bias[c + 2], a3 = bias[c + 3];
+        for (; tp != te; ++tp) {
 #if SG_USE_DSP
-        /* even lanes hold channels c, c+2; the rotated odd lanes c+1, c+3 */
-        const uint32_t vx = sg_load4(tp->x + c), vk = sg_load4(tp->k + c);
-        const uint32_t xe = sg_sxtb16(vx), ke = sg_sxtb16(vk);
-        const uint32_t xo = sg_sxtb16_odd(vx), ko = sg_sxtb16_odd(vk);
-        a0 = sg_smlabb(xe, ke, a0);
-        a2 = sg_smlatt(xe, ke, a2);
-        a1 = sg_smlabb(xo, ko, a1);
-        a3 = sg_smlatt(xo, ko, a3);
+            /* even lanes hold channels c, c+2; the odd lanes c+1, c+3 */
+            const uint32_t vx = sg_load4(tp->x + c), vk = sg_load4(tp->k + c);
+            const uint32_t xe = sg_sxtb16(vx), ke = sg_sxtb16(vk);
+            const uint32_t xo = sg_sxtb16_odd(vx), ko = sg_sxtb16_odd(vk);
+            a0 = sg_smlabb(xe, ke, a0);
+            a2 = sg_smlatt(xe, ke, a2);
+            a1 = sg_smlabb(xo, ko, a1);
+            a3 = sg_smlatt(xo, ko, a3);
 #else
-        const int8_t *x = tp->x + c;
-        const int8_t *k = tp->k + c;
-        a0 += (int32_t)x[0] * k[0];
-        a1 += (int32_t)x[1] * k[1];
-        a2 += (int32_t)x[2] * k[2];
-        a3 += (int32_t)x[3] * k[3];
+            const int8_t *x = tp->x + c;
+            const int8_t *k = tp->k + c;
+            a0 += (int32_t)x[0] * k[0];
+            a1 += (int32_t)x[1] * k[1];
+            a2 += (int32_t)x[2] * k[2];
+            a3 += (int32_t)x[3] * k[3];
 #endif
+        }
+        acc[j] = a0;
+        acc[j + 1] = a1;
+        acc[j + 2] = a2;
+        acc[j + 3] = a3;
     }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
+    for (; j < n; ++j) {
+        const int32_t c = c0 + j;
+        const sg_tap_t *tp = taps;
+        int32_t a0 = bias[c];
+        for (; tp != te; ++tp) {
+            a0 += (int32_t)tp->x[c] * tp->k[c];
+        }
+        acc[j] = a0;
+    }
 }
 
-/* depth_multiplier 1: per output pixel, list the in-bounds taps once, then run every channel
- * group of 4 through them. Out-of-bounds taps read the input zero point (the bias already holds
- * -in_zp * sum(w)). */
+/* Requantise channels [c0, c0 + n) of one pixel (see sg_rq_dw for the two roundings). */
+SG_NOINLINE static void sg_dw_store(const sg_rq_t *rq, const int32_t *acc, int32_t c0, int32_t n, int32_t blocked,
+                                    int8_t *o)
+{
+    const int32_t *mult = rq->mult + c0, *shift = rq->shift + c0;
+    const int32_t zp = rq->zp, lo = rq->lo, hi = rq->hi;
+    const int32_t n_up = blocked - c0 < n ? (blocked - c0 > 0 ? blocked - c0 : 0) : n;
+    int32_t j;
+    for (j = 0; j < n_up; ++j) {
+        o[j] = (int8_t)sg_clamp(sg_mbqm_up(acc[j], mult[j], shift[j]) + zp, lo, hi);
+    }
+    for (; j < n; ++j) {
+        o[j] = (int8_t)sg_clamp(sg_mbqm(acc[j], mult[j], shift[j]) + zp, lo, hi);
+    }
+}
+
+#define SG_DW_CHANNELS 256 /* accumulators per pass (1 KiB of stack) */
+
+/* depth_multiplier 1: per output pixel, list the in-bounds taps once, accumulate up to
+ * SG_DW_CHANNELS channels through them, add the out-of-bounds taps (they read the input zero
+ * point; the bias already holds -in_zp * sum(w)), then requantise the row of accumulators. */
 static void sg_dw_mult1(const sg_dwconv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out)
 {
     const sg_rq_t rq = {p->out_mult, p->out_shift, p->out_zp, p->act_min, p->act_max};
-    const int32_t *bias = p->bias;
     const int32_t in_zp = p->in_zp;
     const int32_t C = p->out_c;
     const int32_t blocked = C - C % 8;
     sg_tap_t taps[SG_DW_MAX_TAPS];
     const int8_t *pad_k[SG_DW_MAX_TAPS];
-    int32_t b, oy, ox, ky, kx, c, t;
+    int32_t acc[SG_DW_CHANNELS];
+    int32_t b, oy, ox, ky, kx, c0, j, t;
     for (b = 0; b < p->batches; ++b) {
         const int8_t *in_b = in + b * p->in_h * p->in_w * C;
         for (oy = 0; oy < p->out_h; ++oy) {
@@ -320,34 +355,16 @@ static void sg_dw_mult1(const sg_dwconv_params_t *p, const int8_t *in, const int
                         }
                     }
                 }
-                for (c = 0; c + 4 <= C; c += 4) {
-                    int32_t acc[4];
-                    acc[0] = bias[c];
-                    acc[1] = bias[c + 1];
-                    acc[2] = bias[c + 2];
-                    acc[3] = bias[c + 3];
-                    sg_dw_group4(taps, taps + n_in, c, acc);
+                for (c0 = 0; c0 < C; c0 += SG_DW_CHANNELS) {
+                    const int32_t n = C - c0 < SG_DW_CHANNELS ? C - c0 : SG_DW_CHANNELS;
+                    sg_dw_accumulate(taps, n_in, c0, n, p->bias, acc);
                     for (t = 0; t < n_pad; ++t) {
-                        const int8_t *k = pad_k[t] + c;
-                        acc[0] += in_zp * k[0];
-                        acc[1] += in_zp * k[1];
-                        acc[2] += in_zp * k[2];
-                        acc[3] += in_zp * k[3];
+                        const int8_t *k = pad_k[t] + c0;
+                        for (j = 0; j < n; ++j) {
+                            acc[j] += in_zp * k[j];
+                        }
                     }
-                    o[c] = sg_rq_dw(&rq, acc[0], c, blocked);
-                    o[c + 1] = sg_rq_dw(&rq, acc[1], c + 1, blocked);
-                    o[c + 2] = sg_rq_dw(&rq, acc[2], c + 2, blocked);
-                    o[c + 3] = sg_rq_dw(&rq, acc[3], c + 3, blocked);
-                }
-                for (; c < C; ++c) {
-                    int32_t a0 = bias[c];
-                    for (t = 0; t < n_in; ++t) {
-                        a0 += (int32_t)taps[t].x[c] * taps[t].k[c];
-                    }
-                    for (t = 0; t < n_pad; ++t) {
-                        a0 += in_zp * pad_k[t][c];
-                    }
-                    o[c] = sg_rq_dw(&rq, a0, c, blocked);
+                    sg_dw_store(&rq, acc, c0, n, blocked, o + c0);
                 }
             }
         }

@@ -27,6 +27,12 @@
 #define SG_NOINLINE
 #endif
 
+#if defined(__GNUC__)
+#define SG_LIKELY(c) __builtin_expect(!!(c), 1)
+#else
+#define SG_LIKELY(c) (c)
+#endif
+
 static inline int32_t sg_clamp(int32_t v, int32_t lo, int32_t hi)
 {
     return v < lo ? lo : (v > hi ? hi : v);
@@ -72,13 +78,16 @@ static inline int32_t sg_mbqm(int32_t x, int32_t mult, int32_t shift)
 
 static inline int32_t sg_mbqm_up(int32_t x, int32_t mult, int32_t shift)
 {
-    if (shift < 0) {
+    if (SG_LIKELY(shift < 0)) {
         /* Two round-half-up steps collapse into one: floor((floor(a / 2^31) + c) / 2^r) equals
          * floor((a / 2^31 + c) / 2^r) for integer c, so the result is
-         * (x * mult + 2^30 + 2^(30 + r)) >> (31 + r), one multiply-accumulate and the high word. */
+         * (x * mult + 2^30 + 2^(30 + r)) >> (31 + r): one multiply-accumulate into a 64-bit
+         * constant k, then the high word shifted by r - 1. k is built without branches:
+         * k_hi = 2^(r-2) (0 for r = 1), k_lo = 2^30 (+ 2^31 for r = 1). */
         const int r = (int)-shift;
-        const uint32_t k_lo = r == 1 ? 0xC0000000u : 0x40000000u;
-        const uint32_t k_hi = r >= 2 ? (uint32_t)1 << (r - 2) : 0u;
+        const uint32_t p2 = (uint32_t)1 << r;
+        const uint32_t k_hi = p2 >> 2;
+        const uint32_t k_lo = 0x40000000u + ((p2 & 2u) << 30);
         const int64_t k = (int64_t)(((uint64_t)k_hi << 32) | k_lo);
         const int32_t hi = (int32_t)(((int64_t)x * (int64_t)mult + k) >> 32);
         return hi >> (r - 1);
