@@ -191,3 +191,18 @@ def test_a_line_too_noisy_for_any_chunk_size_stops_with_a_clear_message():
             link.read_output(1, INFO.outputs[1].nbytes)
         assert link.chunk_limit < p.MAX_PAYLOAD  # it tried smaller frames before giving up
     dev.stop()
+
+
+def test_a_port_that_fails_mid_session_is_one_clear_error():
+    class Unplugged:
+        in_waiting = 0
+
+        def write(self, data):
+            raise OSError(5, "Input/output error")
+
+        def close(self):
+            pass
+
+    link = Link("/dev/ttyACM9", opener=lambda *a, **k: Unplugged()).open()
+    with pytest.raises(LinkError, match=r"cannot write to serial port '/dev/ttyACM9': \[Errno 5\] Input/output error"):
+        link.handshake()

@@ -123,6 +123,12 @@ class Link:
             if self._parser.bad_frames > bad0 or time.monotonic() >= deadline:
                 return False
 
+    def _write(self, data: bytes) -> None:
+        try:
+            self._port.write(data)
+        except (serial.SerialException, OSError) as e:  # includes the write timeout of a stuck port
+            raise LinkError(f"cannot write to serial port '{self.url}': {e}") from None
+
     def _on_line(self, line: str) -> None:
         self.text_lines.append(line)
         self.on_text(line)
@@ -150,7 +156,7 @@ class Link:
         attempt = 0
         while True:
             wait = self.timeout if budget is None else min(self.timeout * 2**attempt, max(2.0, self.timeout))
-            self._port.write(wire)
+            self._write(wire)
             resp = self._next_response(cmd, time.monotonic() + wait)
             if resp is not None:
                 return self._check_status(resp, name)
