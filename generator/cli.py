@@ -152,7 +152,7 @@ def validate(project: DirArg,
              emulate: Annotated[bool, typer.Option("--emulate", help="Run the firmware in QEMU (host projects: the host server).")] = False,
              images: Annotated[list[Path] | None, typer.Option("--images", help="Image file or directory (repeatable).")] = None,
              random: Annotated[int, typer.Option("--random", help="Also N seeded random inputs.")] = 0,
-             baud: Annotated[int, typer.Option(help="UART baud rate.")] = 115200,
+             baud: Annotated[int | None, typer.Option(help="UART baud rate (default: the target's).")] = None,
              json_report: Annotated[Path | None, typer.Option("--json", help="Write the summary JSON here.")] = None,
              html: Annotated[Path | None, typer.Option("--html", help="Write an HTML report here.")] = None,
              resume: Annotated[bool, typer.Option("--resume", help="Skip inputs already in the results log.")] = False) -> None:

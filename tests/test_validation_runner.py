@@ -176,3 +176,10 @@ def test_sigint_mid_run_exits_130_and_leaves_every_log_line_valid(host_project):
     lines = log.read_text().splitlines()
     assert 3 <= len(lines) < 200 and log.read_text().endswith("\n")
     assert [json.loads(line)["input"] for line in lines] == [f"random:{i}" for i in range(len(lines))]
+
+
+def test_baud_defaults_to_the_targets_uart_setting():
+    from generator.validation.command import target_baud
+
+    assert target_baud("nucleo-h743zi2") == 921_600
+    assert target_baud("host") == 115_200 and target_baud(None) == 115_200

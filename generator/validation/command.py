@@ -8,13 +8,15 @@ from pathlib import Path
 
 from rich.console import Console
 
-from generator.errors import Stm32genError, ToolMissingError, ValidationMismatch
+from generator.errors import Stm32genError, TargetError, ToolMissingError, ValidationMismatch
 from generator.validation import report
 from generator.validation.hostserver import HostServer
 from generator.validation.inputs import collect_inputs
 from generator.validation.project import ProjectInfo, load_project
 from generator.validation.reference import LiteRTReference
 from generator.validation.runner import Expectations, validate
+
+DEFAULT_BAUD = 115200
 
 
 def _device(project: ProjectInfo, device: str | None, emulate: bool) -> AbstractContextManager[str]:
@@ -45,6 +47,17 @@ def _macs(model_path: Path) -> int | None:
     return sum(layer.macs for layer in layers(load_graph(model_path)))
 
 
+def target_baud(target_id: str | None) -> int:
+    """The baud rate the target's firmware configures its UART for (115200 when unknown)."""
+    from generator.targets import load_target
+
+    try:
+        uart = load_target(target_id).uart if target_id else None
+    except TargetError:
+        uart = None
+    return uart.baud if uart is not None else DEFAULT_BAUD
+
+
 def run_validate(
     project_dir: Path,
     *,
@@ -52,7 +65,7 @@ def run_validate(
     emulate: bool,
     images: Sequence[Path],
     random_n: int,
-    baud: int = 115200,
+    baud: int | None = None,
     json_path: Path | None = None,
     html_path: Path | None = None,
     resume: bool = False,
@@ -71,7 +84,7 @@ def run_validate(
             expect,
             log_path,
             resume=resume,
-            baud=baud,
+            baud=baud or target_baud(project.target),
             console=console,
         )
     summary = report.summarize(outcome.records, outcome.info, expect.macs, outcome.retransmissions)
