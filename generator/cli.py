@@ -163,5 +163,17 @@ def validate(project: DirArg,
                  json_path=json_report, html_path=html, resume=resume, console=console)
 
 
+@app.command()
+def emulate(project: DirArg,
+            port: Annotated[int | None, typer.Option("--port", help="TCP port for the UART (default: a free one).")] = None,
+            stdio: Annotated[bool, typer.Option("--stdio", help="Put the UART on this terminal instead.")] = False,
+            seconds: Annotated[float | None, typer.Option("--seconds", help="Stop after this long (default: Ctrl-C).")] = None,
+            ) -> None:
+    """Boot a built QEMU-target project in qemu-system-arm (-icount) with its UART on a TCP port."""
+    from generator.firmware.session import run_emulator
+
+    run_emulator(project, port=port, stdio=stdio, seconds=seconds, on_ready=console.print)
+
+
 def main() -> None:
     app()
