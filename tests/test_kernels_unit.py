@@ -41,6 +41,8 @@ def t(name: str, shape, dtype=np.int8, quant=None, data=None) -> Tensor:
     [
         ("gcc", []),
         ("arm-none-eabi-gcc", ["-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"]),
+        ("arm-none-eabi-gcc", ["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"]),
+        ("arm-none-eabi-gcc", ["-mcpu=cortex-m0plus", "-mthumb"]),  # no DSP extension: portable path
     ],
 )
 def test_kernels_compile_warning_free(tmp_path: Path, compiler: str, flags: list[str]) -> None:
