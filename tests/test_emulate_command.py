@@ -5,11 +5,11 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-import serial
 from typer.testing import CliRunner
 
 from generator.cli import app
 from generator.firmware.session import run_emulator
+from generator.validation.link import Link
 
 runner = CliRunner()
 
@@ -29,17 +29,17 @@ def _qemu_running(project) -> bool:
     return str(project) in subprocess.run(["ps", "-eww", "-o", "args"], capture_output=True, text=True).stdout
 
 
-def test_emulate_serves_the_boot_banner_on_the_announced_url_and_stops(qemu_project) -> None:
-    banners = []
+def test_emulate_serves_the_firmware_on_the_announced_url_and_stops(qemu_project) -> None:
+    answers = []
 
     def connect(message: str) -> None:
         url = message.split(" on ", 1)[1].split()[0]
-        with serial.serial_for_url(url, timeout=10) as port:
-            banners.append(port.read_until(b"\n", 200))
+        with Link(url, timeout=2.0) as link:
+            answers.append(link.handshake())
         assert _qemu_running(qemu_project)
 
     run_emulator(qemu_project, seconds=0.5, on_ready=connect)
-    assert banners and banners[0].startswith(b"stm32gen-vs qemu-mps3-an547")
+    assert answers and answers[0].target_id == "qemu-mps3-an547"
     assert not _qemu_running(qemu_project)
 
 
