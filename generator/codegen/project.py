@@ -63,6 +63,8 @@ def _output_entries(graph: Graph) -> list[dict[str, Any]]:
     floats = graph.float_outputs or graph.outputs
     out = []
     for raw, model_t in zip(graph.outputs, floats, strict=True):
+        if raw is not model_t and raw.quant is not None and raw.quant.per_channel:
+            raise CodegenError(f"output '{model_t.name}' dequantizes per channel; stm32gen outputs are per-tensor")
         out.append({
             "name": model_t.name,
             "shape": [int(d) for d in model_t.shape],
