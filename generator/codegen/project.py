@@ -149,6 +149,7 @@ def generate_project(model: str | Path, target_id: str, out_dir: str | Path,
         raise CodegenError(f"output '{out}' exists and is not a directory")
     target = load_target(target_id)
     graph = lower_graph(load_graph(model))
+    outputs = _output_entries(graph)  # checks the outputs before anything is written
     sha = sha256_file(model)
     log.info("plan for %s", target.id)
     plan = with_kernel_constants(plan_memory(graph, target), graph)
@@ -179,7 +180,7 @@ def generate_project(model: str | Path, target_id: str, out_dir: str | Path,
                               "weights_bytes": r.weights_bytes} for r in plan.regions]},
         "input": {"name": graph.inputs[0].name, "shape": [int(d) for d in graph.inputs[0].shape],
                   "dtype": np.dtype(graph.inputs[0].dtype).name, "quantization": _quant_dict(graph.inputs[0])},
-        "outputs": _output_entries(graph),
+        "outputs": outputs,
         "postprocess": pp,
         "macs": sum(op_macs(op) for op in graph.operators),
         "files": sorted(net.files),
