@@ -26,12 +26,14 @@ from generator.pipeline import load_graph, lower_graph
 SHAPE_OPS = {"SHAPE", "STRIDED_SLICE", "PACK", "TILE", "RESHAPE"}
 
 
-@pytest.fixture(scope="module", params=["portable", "dsp"])
+BUILDS = {"sse2": (), "portable": ("-DSG_PORTABLE",), "dsp": ("-DSG_EMULATE_DSP",)}
+
+
+@pytest.fixture(scope="module", params=sorted(BUILDS))
 def kernels(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> KernelLib:
-    """Both code paths: the portable C loops and the SMLAD path the Cortex-M build takes (its
-    three DSP instructions emulated in C on the host)."""
-    flags = ("-DSG_EMULATE_DSP",) if request.param == "dsp" else ()
-    return KernelLib(build_library(tmp_path_factory.mktemp("kernels"), flags))
+    """Every code path: the SSE2 loops a host build takes, the portable C loops, and the SMLAD path
+    of the Cortex-M build (its DSP instructions emulated in C on the host)."""
+    return KernelLib(build_library(tmp_path_factory.mktemp("kernels"), BUILDS[request.param]))
 
 
 def model_inputs(interp, seed: int) -> list[np.ndarray]:

@@ -15,7 +15,18 @@ static int32_t sg_dot_s8(const int8_t *a, const int8_t *b, int32_t n)
 {
     int32_t acc = 0;
     int32_t i = 0;
-#if SG_USE_DSP
+#if SG_USE_SSE2
+    __m128i va = _mm_setzero_si128();
+    for (; i + 16 <= n; i += 16) {
+        const __m128i x = sg_load16(a + i), y = sg_load16(b + i);
+        va = _mm_add_epi32(va, _mm_madd_epi16(sg_sx_lo(x), sg_sx_lo(y)));
+        va = _mm_add_epi32(va, _mm_madd_epi16(sg_sx_hi(x), sg_sx_hi(y)));
+    }
+    for (; i + 8 <= n; i += 8) {
+        va = _mm_add_epi32(va, _mm_madd_epi16(sg_sx_lo(sg_load8(a + i)), sg_sx_lo(sg_load8(b + i))));
+    }
+    acc = sg_hsum(va);
+#elif SG_USE_DSP
     for (; i + 4 <= n; i += 4) {
         const uint32_t va = sg_load4(a + i), vb = sg_load4(b + i);
         acc = sg_smlad(sg_sxtb16(va), sg_sxtb16(vb), acc);
@@ -41,7 +52,25 @@ SG_NOINLINE static void sg_dot2_s8(const int8_t *x, const int8_t *w0, const int8
 {
     int32_t a0 = *acc0, a1 = *acc1;
     int32_t i = 0;
-#if SG_USE_DSP
+#if SG_USE_SSE2
+    __m128i v0 = _mm_setzero_si128(), v1 = _mm_setzero_si128();
+    for (; i + 16 <= n; i += 16) {
+        const __m128i vx = sg_load16(x + i);
+        const __m128i xl = sg_sx_lo(vx), xh = sg_sx_hi(vx);
+        const __m128i k0 = sg_load16(w0 + i), k1 = sg_load16(w1 + i);
+        v0 = _mm_add_epi32(v0, _mm_madd_epi16(xl, sg_sx_lo(k0)));
+        v0 = _mm_add_epi32(v0, _mm_madd_epi16(xh, sg_sx_hi(k0)));
+        v1 = _mm_add_epi32(v1, _mm_madd_epi16(xl, sg_sx_lo(k1)));
+        v1 = _mm_add_epi32(v1, _mm_madd_epi16(xh, sg_sx_hi(k1)));
+    }
+    for (; i + 8 <= n; i += 8) {
+        const __m128i xl = sg_sx_lo(sg_load8(x + i));
+        v0 = _mm_add_epi32(v0, _mm_madd_epi16(xl, sg_sx_lo(sg_load8(w0 + i))));
+        v1 = _mm_add_epi32(v1, _mm_madd_epi16(xl, sg_sx_lo(sg_load8(w1 + i))));
+    }
+    a0 += sg_hsum(v0);
+    a1 += sg_hsum(v1);
+#elif SG_USE_DSP
     for (; i + 4 <= n; i += 4) {
         const uint32_t vx = sg_load4(x + i);
         const uint32_t xe = sg_sxtb16(vx), xo = sg_sxtb16_odd(vx);
@@ -101,7 +130,37 @@ SG_NOINLINE static void sg_conv1x1_block(const int8_t *x, const int8_t *w, int32
 {
     int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
     int32_t i = n;
-#if SG_USE_DSP
+#if SG_USE_SSE2
+    __m128i v00 = _mm_setzero_si128(), v01 = v00, v10 = v00, v11 = v00;
+    for (; i >= 16; i -= 16) {
+        const __m128i u0 = sg_load16(x), u1 = sg_load16(x + stride);
+        const __m128i k0 = sg_load16(w), k1 = sg_load16(w + stride);
+        const __m128i x0l = sg_sx_lo(u0), x0h = sg_sx_hi(u0), x1l = sg_sx_lo(u1), x1h = sg_sx_hi(u1);
+        __m128i kl = sg_sx_lo(k0), kh = sg_sx_hi(k0);
+        v00 = _mm_add_epi32(v00, _mm_add_epi32(_mm_madd_epi16(x0l, kl), _mm_madd_epi16(x0h, kh)));
+        v10 = _mm_add_epi32(v10, _mm_add_epi32(_mm_madd_epi16(x1l, kl), _mm_madd_epi16(x1h, kh)));
+        kl = sg_sx_lo(k1);
+        kh = sg_sx_hi(k1);
+        v01 = _mm_add_epi32(v01, _mm_add_epi32(_mm_madd_epi16(x0l, kl), _mm_madd_epi16(x0h, kh)));
+        v11 = _mm_add_epi32(v11, _mm_add_epi32(_mm_madd_epi16(x1l, kl), _mm_madd_epi16(x1h, kh)));
+        x += 16;
+        w += 16;
+    }
+    for (; i >= 8; i -= 8) {
+        const __m128i x0l = sg_sx_lo(sg_load8(x)), x1l = sg_sx_lo(sg_load8(x + stride));
+        const __m128i k0l = sg_sx_lo(sg_load8(w)), k1l = sg_sx_lo(sg_load8(w + stride));
+        v00 = _mm_add_epi32(v00, _mm_madd_epi16(x0l, k0l));
+        v10 = _mm_add_epi32(v10, _mm_madd_epi16(x1l, k0l));
+        v01 = _mm_add_epi32(v01, _mm_madd_epi16(x0l, k1l));
+        v11 = _mm_add_epi32(v11, _mm_madd_epi16(x1l, k1l));
+        x += 8;
+        w += 8;
+    }
+    a00 += sg_hsum(v00);
+    a01 += sg_hsum(v01);
+    a10 += sg_hsum(v10);
+    a11 += sg_hsum(v11);
+#elif SG_USE_DSP
     for (; i >= 4; i -= 4) {
         const uint32_t u0 = sg_load4(x), u1 = sg_load4(x + stride);
         const uint32_t v0 = sg_load4(w), v1 = sg_load4(w + stride);
@@ -264,6 +323,30 @@ SG_NOINLINE static void sg_dw_accumulate(const sg_tap_t *taps, int32_t n_taps, i
 {
     const sg_tap_t *te = taps + n_taps;
     int32_t j = 0;
+#if SG_USE_SSE2
+    /* eight channels at a time, two taps per PMADDWD: the interleaved (tap t, tap t+1) int16
+     * pairs of each channel multiply-add into that channel's int32 lane */
+    for (; j + 8 <= n; j += 8) {
+        const int32_t c = c0 + j;
+        const sg_tap_t *tp = taps;
+        __m128i lo = _mm_loadu_si128((const __m128i *)(const void *)(bias + c));
+        __m128i hi = _mm_loadu_si128((const __m128i *)(const void *)(bias + c + 4));
+        for (; tp + 2 <= te; tp += 2) {
+            const __m128i x0 = sg_sx_lo(sg_load8(tp[0].x + c)), x1 = sg_sx_lo(sg_load8(tp[1].x + c));
+            const __m128i k0 = sg_sx_lo(sg_load8(tp[0].k + c)), k1 = sg_sx_lo(sg_load8(tp[1].k + c));
+            lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_unpacklo_epi16(x0, x1), _mm_unpacklo_epi16(k0, k1)));
+            hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_unpackhi_epi16(x0, x1), _mm_unpackhi_epi16(k0, k1)));
+        }
+        if (tp != te) {
+            const __m128i zero = _mm_setzero_si128();
+            const __m128i x0 = sg_sx_lo(sg_load8(tp->x + c)), k0 = sg_sx_lo(sg_load8(tp->k + c));
+            lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_unpacklo_epi16(x0, zero), _mm_unpacklo_epi16(k0, zero)));
+            hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_unpackhi_epi16(x0, zero), _mm_unpackhi_epi16(k0, zero)));
+        }
+        _mm_storeu_si128((__m128i *)(void *)(acc + j), lo);
+        _mm_storeu_si128((__m128i *)(void *)(acc + j + 4), hi);
+    }
+#endif
     for (; j + 4 <= n; j += 4) {
         const int32_t c = c0 + j;
         const sg_tap_t *tp = taps;

@@ -163,4 +163,39 @@ static inline uint32_t sg_load4(const int8_t *p)
 }
 #endif
 
+/*
+ * SSE2 (every x86-64 host build): PMADDWD multiplies eight int16 pairs and adds neighbours into
+ * four int32 lanes, the x86 counterpart of SMLAD, for the host build of the generated network.
+ * Exact integer sums again, so the bytes are the same. -DSG_PORTABLE forces the plain C loops.
+ */
+#if !SG_USE_DSP && defined(__SSE2__) && !defined(SG_PORTABLE)
+#include <emmintrin.h>
+#define SG_USE_SSE2 1
+/* int8 lanes 0..7 / 8..15 sign-extended to int16 */
+static inline __m128i sg_sx_lo(__m128i v)
+{
+    return _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8);
+}
+static inline __m128i sg_sx_hi(__m128i v)
+{
+    return _mm_srai_epi16(_mm_unpackhi_epi8(v, v), 8);
+}
+static inline __m128i sg_load16(const int8_t *p)
+{
+    return _mm_loadu_si128((const __m128i *)(const void *)p);
+}
+static inline __m128i sg_load8(const int8_t *p)
+{
+    return _mm_loadl_epi64((const __m128i *)(const void *)p);
+}
+static inline int32_t sg_hsum(__m128i v)
+{
+    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+    v = _mm_add_epi32(v, _mm_shuffle_epi32(v, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(v);
+}
+#else
+#define SG_USE_SSE2 0
+#endif
+
 #endif /* STM32GEN_SG_INTERNAL_H */
