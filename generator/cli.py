@@ -72,12 +72,14 @@ def generate(model: ModelArg, out: Annotated[Path, typer.Option("--out", "-o", h
              target: TargetOpt = "host",
              score_threshold: Annotated[float, typer.Option(help="SSD: minimum person score.")] = 0.5,
              iou_threshold: Annotated[float, typer.Option(help="SSD: NMS overlap threshold.")] = 0.5,
-             max_detections: Annotated[int, typer.Option(help="SSD: detections kept per image.")] = 10) -> None:
+             max_detections: Annotated[int, typer.Option(help="SSD: detections kept per image.")] = 10,
+             layout: Annotated[str, typer.Option(help="standalone: whole project; middleware: the library only.")]
+             = "standalone") -> None:
     """Generate the C network (+ SSD post-processing) and a buildable project for a target."""
     from generator.codegen.project import generate_project
     from generator.postprocess.params import PostprocessParams
 
-    g = generate_project(model, target, out, PostprocessParams(score_threshold, iou_threshold, max_detections))
+    g = generate_project(model, target, out, PostprocessParams(score_threshold, iou_threshold, max_detections), layout)
     console.print(f"wrote {out} for {g.manifest['target']} (plan {g.manifest['plan_hash']})")
 
 
@@ -96,12 +98,15 @@ def build(project: DirArg,
 
 @app.command()
 def run(project: DirArg, input: Annotated[Path, typer.Option("--input", "-i", help=".npy (uint8 HWC/NHWC) or image.")],
-        out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the .npz of outputs.")]) -> None:
-    """Run one input through a built host project; save output_0..n-1 (+ detections) to an .npz."""
+        out: Annotated[Path, typer.Option("--out", "-o", help="Where to write the .npz of outputs.")],
+        emulate: Annotated[bool, typer.Option("--emulate", help="Run in QEMU (host projects: the host server).")] = False,
+        device: Annotated[str | None, typer.Option("--device", help="Run on a board: pyserial URL.")] = None) -> None:
+    """Run one input through a built project; save output_0..n-1 (+ detections, counter) to an .npz."""
     from generator.runner import run_file
 
-    result = run_file(project, input, out)
-    console.print(f"wrote {out}: " + ", ".join(f"{k} {list(v.shape)}" for k, v in result.items()))
+    result = run_file(project, input, out, device=device, emulate=emulate)
+    console.print(f"wrote {out}: " + ", ".join(f"{k} {list(v.shape)}" for k, v in result.items() if v.ndim)
+                  + "".join(f"; {k} {int(v):,}" for k, v in result.items() if not v.ndim))
 
 
 @app.command()

@@ -9,6 +9,7 @@ arithmetic (generator.codegen.dequantize), so they compare bit for bit with the 
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -154,13 +155,43 @@ def run_batch(project_dir: str | Path, inputs: np.ndarray, variant: str = "relea
     return parse_results(proc.stdout, manifest, len(batch), raw=raw)
 
 
-def run_file(project_dir: str | Path, input_path: str | Path, out_path: str | Path) -> dict[str, np.ndarray]:
-    """`stm32gen run DIR --input FILE --out OUT.npz`: one input, its outputs in model order."""
+def run_on_device(project_dir: str | Path, item: np.ndarray, device: str | None = None,
+                  emulate: bool = False) -> dict[str, np.ndarray]:
+    """One input through the project's firmware over the serial protocol — on a board (`device`, a
+    pyserial URL), in QEMU or as the host server (`emulate`) — with the counter it reports
+    (`instructions` under QEMU, `cycles` on silicon, `nanoseconds` on the host)."""
+    from generator.validation.command import device_url
+    from generator.validation.link import Link
+    from generator.validation.project import load_project
+    from generator.validation.runner import Expectations, infer
+
+    manifest = read_manifest(project_dir)
+    project = load_project(project_dir)
+    expect = Expectations(project.model_sha256, project.plan_hash)
+    with device_url(project, device, emulate) as url, Link(url) as link:
+        link.handshake(expect.model_sha256, expect.plan_hash)
+        res = infer(link, np.ascontiguousarray(item).tobytes(), expect)
+    data = b"".join(res.outputs)
+    if manifest.get("postprocess") is not None:
+        data += len(res.detections).to_bytes(4, "little")
+        data += b"".join(struct.pack("<Hhhhhh", *d) for d in res.detections)
+    result = parse_results(data, manifest, 1)[0]
+    result[res.counter_kind] = np.int64(res.counter)
+    return result
+
+
+def run_file(project_dir: str | Path, input_path: str | Path, out_path: str | Path, device: str | None = None,
+             emulate: bool = False) -> dict[str, np.ndarray]:
+    """`stm32gen run DIR --input FILE --out OUT.npz`: one input, its outputs in model order — by the
+    host executable, or over the serial protocol with `--device`/`--emulate`."""
     manifest = read_manifest(project_dir)
     batch = load_inputs(input_path, manifest["input"]["shape"], manifest["input"]["dtype"])
     if len(batch) != 1:
         raise InputError(f"input '{input_path}' holds {len(batch)} inputs; `run` takes one (batch dimension 1)")
-    result = run_batch(project_dir, batch)[0]
+    if device is not None or emulate:
+        result = run_on_device(project_dir, batch[0], device, emulate)
+    else:
+        result = run_batch(project_dir, batch)[0]
     result.pop("detection_records", None)
     np.savez(out_path, **result)
     return result

@@ -133,16 +133,19 @@ def _host_project(out: Path, sources: dict[str, bytes], pp: dict[str, Any] | Non
     _write(out / "Makefile", (hdir / "Makefile").read_bytes())
 
 
-def _board_project(out: Path, target, plan: Plan, graph: Graph, sources: dict[str, bytes]) -> None:
+def _board_project(out: Path, target, plan: Plan, graph: Graph, sources: dict[str, bytes], layout: str) -> None:
     from generator.firmware.project import render_project
 
     files = {**sources, **_server_sources(graph, target.id, host_port=False)}
-    render_project(out, target, plan, files, app="server")
+    render_project(out, target, plan, files, layout="board" if layout == "standalone" else layout, app="server")
 
 
 def generate_project(model: str | Path, target_id: str, out_dir: str | Path,
-                     postprocess: PostprocessParams | None = None) -> Generated:
-    """Lower, plan and emit `model` for `target_id` into `out_dir`; write the manifest last."""
+                     postprocess: PostprocessParams | None = None, layout: str = "standalone") -> Generated:
+    """Lower, plan and emit `model` for `target_id` into `out_dir`; write the manifest last.
+
+    `layout="middleware"` (boards only) writes just the portable library — network, anchors,
+    post-processing and validation server behind the porting layer — for an existing CubeIDE project."""
     model = Path(model).resolve()
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -165,10 +168,14 @@ def generate_project(model: str | Path, target_id: str, out_dir: str | Path,
               "anchors_output": head.anchors_index, "num_classes": head.num_classes,
               "score_threshold": params.score_threshold, "iou_threshold": params.iou_threshold,
               "max_detections": params.max_detections}
+    if layout not in ("standalone", "middleware"):
+        raise CodegenError(f"unknown layout '{layout}'; layouts: standalone, middleware")
     if target.core == "host":
+        if layout != "standalone":
+            raise CodegenError("the host target has only the standalone layout; middleware is for board targets")
         _host_project(out, sources, pp, graph)
     else:
-        _board_project(out, target, plan, graph, sources)
+        _board_project(out, target, plan, graph, sources, layout)
     manifest = {
         "stm32gen_manifest": MANIFEST_VERSION,
         "model": str(model),

@@ -8,7 +8,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from generator.errors import Stm32genError, TargetError, ToolMissingError, ValidationMismatch
+from generator.analysis import layers
+from generator.errors import Stm32genError, TargetError, ValidationMismatch
+from generator.firmware.emulate import Emulator
+from generator.pipeline import load_graph
 from generator.validation import report
 from generator.validation.hostserver import HostServer
 from generator.validation.inputs import collect_inputs
@@ -19,7 +22,7 @@ from generator.validation.runner import Expectations, validate
 DEFAULT_BAUD = 115200
 
 
-def _device(project: ProjectInfo, device: str | None, emulate: bool) -> AbstractContextManager[str]:
+def device_url(project: ProjectInfo, device: str | None, emulate: bool) -> AbstractContextManager[str]:
     """The URL to talk to: the given device, the host build's server on a pty, or QEMU."""
     if (device is None) == (not emulate):
         raise Stm32genError("give exactly one of --device URL and --emulate")
@@ -30,20 +33,10 @@ def _device(project: ProjectInfo, device: str | None, emulate: bool) -> Abstract
         if not exe.is_file():
             raise Stm32genError(f"{exe} does not exist: run `stm32gen build {project.dir}` first")
         return HostServer(exe)
-    project_dir = project.dir
-    try:
-        from generator.firmware.emulate import Emulator
-    except ImportError:
-        raise ToolMissingError("--emulate needs generator.firmware.emulate, which this build does not have") from None
-    return Emulator(project_dir)
+    return Emulator(project.dir)
 
 
-def _macs(model_path: Path) -> int | None:
-    try:
-        from generator.analysis import layers
-        from generator.pipeline import load_graph
-    except ImportError:
-        return None
+def _macs(model_path: Path) -> int:
     return sum(layer.macs for layer in layers(load_graph(model_path)))
 
 
@@ -76,7 +69,7 @@ def run_validate(
     project = load_project(project_dir)
     expect = Expectations(project.model_sha256, project.plan_hash, project.macs or _macs(project.model_path))
     log_path = project.dir / "validation" / "results.jsonl"
-    with _device(project, device, emulate) as url:
+    with device_url(project, device, emulate) as url:
         outcome = validate(
             url,
             lambda info: collect_inputs(images, random_n, info.input.shape),
