@@ -6,6 +6,8 @@
  * The host folds -in_zp * sum(w) into `bias`, so the inner loops are plain int8 dot products; a tap
  * that falls in the padding reads the input zero point, which cancels exactly as in LiteRT.
  */
+#include <string.h>
+
 #include "stm32gen_kernels.h"
 #include "sg_internal.h"
 
@@ -240,6 +242,83 @@ static void sg_conv1x1_s8(const sg_conv_params_t *p, const int8_t *in, const int
     }
 }
 
+#define SG_IM2COL_MAX 1024 /* bytes of one pixel's receptive field (2 KiB of stack for two) */
+
+/* One output pixel's receptive field, laid out like a weight row (ky, kx, ic); taps in the
+ * padding read the input zero point, which the effective bias cancels. */
+static void sg_im2col_pixel(const sg_conv_params_t *p, const int8_t *in_b, int32_t oy, int32_t ox, int8_t *dst)
+{
+    const int32_t in_c = p->in_c;
+    const int32_t row_bytes = p->k_w * in_c;
+    const int32_t iy0 = oy * p->stride_h - p->pad_top;
+    const int32_t ix0 = ox * p->stride_w - p->pad_left;
+    const int8_t zp = (int8_t)p->in_zp;
+    int32_t ky, kx;
+    for (ky = 0; ky < p->k_h; ++ky, dst += row_bytes) {
+        const int32_t iy = iy0 + ky * p->dil_h;
+        if (iy < 0 || iy >= p->in_h) {
+            memset(dst, zp, (size_t)row_bytes);
+            continue;
+        }
+        if (p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w) {
+            memcpy(dst, in_b + (iy * p->in_w + ix0) * in_c, (size_t)row_bytes);
+            continue;
+        }
+        for (kx = 0; kx < p->k_w; ++kx) {
+            const int32_t ix = ix0 + kx * p->dil_w;
+            if (ix < 0 || ix >= p->in_w) {
+                memset(dst + kx * in_c, zp, (size_t)in_c);
+            } else {
+                memcpy(dst + kx * in_c, in_b + (iy * p->in_w + ix) * in_c, (size_t)in_c);
+            }
+        }
+    }
+}
+
+/* KxK convolution as the 1x1 GEMM over receptive fields gathered two pixels at a time. */
+static void sg_conv_im2col_s8(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out)
+{
+    const sg_rq_t rq = {p->out_mult, p->out_shift, p->out_zp, p->act_min, p->act_max};
+    const int32_t *bias = p->bias;
+    const int32_t k_size = p->k_h * p->k_w * p->in_c;
+    const int32_t out_c = p->out_c;
+    const int32_t per_image = p->out_h * p->out_w;
+    const int32_t pixels = p->batches * per_image;
+    int8_t patch[2 * SG_IM2COL_MAX];
+    int32_t px, oc, k;
+    for (px = 0; px < pixels; px += 2) {
+        const int32_t n_px = pixels - px >= 2 ? 2 : 1;
+        int8_t *o0 = out + px * out_c;
+        for (k = 0; k < n_px; ++k) {
+            const int32_t q = px + k, b = q / per_image, r = q % per_image;
+            sg_im2col_pixel(p, in + b * p->in_h * p->in_w * p->in_c, r / p->out_w, r % p->out_w, patch + k * k_size);
+        }
+        oc = 0;
+        if (n_px == 2) {
+            int8_t *o1 = o0 + out_c;
+            for (; oc + 2 <= out_c; oc += 2) {
+                int32_t acc[4];
+                acc[0] = bias[oc];
+                acc[1] = bias[oc + 1];
+                acc[2] = acc[0];
+                acc[3] = acc[1];
+                sg_conv1x1_block(patch, w + oc * k_size, k_size, k_size, acc);
+                o0[oc] = sg_rq_up(&rq, acc[0], oc);
+                o0[oc + 1] = sg_rq_up(&rq, acc[1], oc + 1);
+                o1[oc] = sg_rq_up(&rq, acc[2], oc);
+                o1[oc + 1] = sg_rq_up(&rq, acc[3], oc + 1);
+            }
+            for (; oc < out_c; ++oc) {
+                o1[oc] = sg_rq_up(&rq, bias[oc] + sg_dot_s8(patch + k_size, w + oc * k_size, k_size), oc);
+            }
+            oc = out_c - (out_c % 2);
+        }
+        for (; oc < out_c; ++oc) {
+            o0[oc] = sg_rq_up(&rq, bias[oc] + sg_dot_s8(patch, w + oc * k_size, k_size), oc);
+        }
+    }
+}
+
 void sg_conv2d_s8(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out)
 {
     const sg_rq_t rq = {p->out_mult, p->out_shift, p->out_zp, p->act_min, p->act_max};
@@ -254,6 +333,10 @@ void sg_conv2d_s8(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, 
     if (p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
         p->pad_left == 0 && p->in_h == p->out_h && p->in_w == p->out_w) {
         sg_conv1x1_s8(p, in, w, out);
+        return;
+    }
+    if (k_size <= SG_IM2COL_MAX) {
+        sg_conv_im2col_s8(p, in, w, out);
         return;
     }
     for (b = 0; b < p->batches; ++b) {

@@ -21,10 +21,10 @@
 
 /* Keep a hot inner loop in its own function so the caller's live values do not push its
  * accumulators and pointers out of the registers. */
-#if defined(__GNUC__)
+#if defined(__GNUC__) && defined(__arm__)
 #define SG_NOINLINE __attribute__((noinline))
 #else
-#define SG_NOINLINE
+#define SG_NOINLINE /* x86-64 has registers to spare: let the compiler inline */
 #endif
 
 #if defined(__GNUC__)
