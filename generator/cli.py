@@ -127,13 +127,12 @@ def plan(model: ModelArg, target: TargetOpt, as_json: JsonOpt = False,
          html: Annotated[Path | None, typer.Option("--html", help="Also write the plan as an HTML page.")] = None,
          ) -> None:
     """Plan activation and weight memory of a model on a target (or say what is short, and what would help)."""
-    from generator.pipeline import load_graph, lower_graph
-    from generator.planner import plan_memory
+    from generator.pipeline import load_graph, lower_graph, plan_graph
     from generator.planner.html import render_html
     from generator.planner.report import plan_to_dict, render_text
     from generator.targets import load_target
 
-    result = plan_memory(lower_graph(load_graph(model)), load_target(target))
+    result = plan_graph(lower_graph(load_graph(model)), load_target(target))
     if html is not None:
         html.write_text(render_html(result, title=f"{model.name} on {result.target.id}"))
     typer.echo(json.dumps(plan_to_dict(result), indent=2) if as_json else render_text(result))

@@ -10,7 +10,9 @@ from pathlib import Path
 from generator.model.ir import Graph
 from generator.model.reader import read_model
 from generator.passes import LOWERING, PASSES, run_passes
+from generator.planner import Plan, plan_memory
 from generator.support import check_support
+from generator.targets import Target
 
 log = logging.getLogger("stm32gen")
 
@@ -26,6 +28,15 @@ def load_graph(path: str | Path) -> Graph:
 
 
 def lower_graph(graph: Graph) -> Graph:
-    """Rewrite a loaded graph into the form the generated C network implements."""
+    """Rewrite a loaded graph into the form the generated C network implements (in place)."""
     log.info("lower")
     return run_passes(graph, LOWERING)
+
+
+def plan_graph(graph: Graph, target: Target) -> Plan:
+    """The memory plan the firmware is built from: activations, weights, and the kernels' constant
+    tables (per-channel multipliers, LUTs), which live beside the weights."""
+    from generator.codegen.constants import with_kernel_constants
+
+    log.info("plan for %s", target.id)
+    return with_kernel_constants(plan_memory(graph, target), graph)

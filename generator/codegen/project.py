@@ -20,12 +20,11 @@ import jinja2
 import numpy as np
 
 from generator.analysis import op_macs
-from generator.codegen.constants import with_kernel_constants
 from generator.codegen.network import NetworkSources, render_network
 from generator.errors import CodegenError
 from generator.model.ir import Graph, Tensor
-from generator.pipeline import load_graph, lower_graph
-from generator.planner import Plan, plan_memory
+from generator.pipeline import load_graph, lower_graph, plan_graph
+from generator.planner import Plan
 from generator.postprocess.params import PostprocessParams
 from generator.resources import templates_dir
 from generator.ssd import SsdHead, find_ssd_head
@@ -154,8 +153,7 @@ def generate_project(model: str | Path, target_id: str, out_dir: str | Path,
     graph = lower_graph(load_graph(model))
     outputs = _output_entries(graph)  # checks the outputs before anything is written
     sha = sha256_file(model)
-    log.info("plan for %s", target.id)
-    plan = with_kernel_constants(plan_memory(graph, target), graph)
+    plan = plan_graph(graph, target)
     log.info("emit network")
     net: NetworkSources = render_network(graph, plan, model.name, sha)
     sources = {**net.files, **_kernel_sources()}
