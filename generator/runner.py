@@ -3,7 +3,7 @@
 The host executable (templates/projects/host/main.c) is a filter: raw uint8 inputs on stdin, for
 each the raw output bytes (then the detection records) on stdout, so a whole batch costs one
 process. Raw int8 outputs become the model's float32 outputs here, with LiteRT's own DEQUANTIZE
-arithmetic (generator.codegen.dequantize), so they compare bit for bit with the .tflite.
+arithmetic (generator.numerics), so they compare bit for bit with the .tflite.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from generator.codegen.build import executable
-from generator.codegen.dequantize import tflite_dequantize
 from generator.codegen.project import MANIFEST
 from generator.errors import Stm32genError
+from generator.numerics import dequantize
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".tif", ".tiff", ".webp")
 
@@ -96,7 +96,7 @@ def _model_output(raw: bytes, entry: dict[str, Any]) -> np.ndarray:
     arr = np.frombuffer(raw, dtype=np.dtype(entry["raw_dtype"]).newbyteorder("<")).reshape(entry["shape"])
     if entry["dequantize"]:
         q = entry["quantization"]
-        return tflite_dequantize(arr, q["scale"], q["zero_point"])
+        return dequantize(arr, q["scale"], q["zero_point"])
     return arr.astype(np.dtype(entry["dtype"]))
 
 

@@ -15,11 +15,11 @@ from generator.codegen import litert
 from generator.codegen.build import build_host
 from generator.codegen.constants import with_kernel_constants
 from generator.codegen.debug import first_mismatch
-from generator.codegen.dequantize import tflite_dequantize
 from generator.codegen.kernel_params import kernel_calls
 from generator.codegen.network import render_network, weight_blobs
 from generator.codegen.plan_hash import plan_hash
 from generator.codegen.project import generate_project, sha256_file
+from generator.numerics import dequantize
 from generator.pipeline import load_graph, lower_graph
 from generator.planner import plan_memory
 from generator.runner import InputError, RunError, item_shape, load_inputs, run_batch
@@ -116,7 +116,7 @@ def test_dequantize_reproduces_litert_float_outputs_bit_for_bit():
     single_formula_exact = []
     for raw, ref in zip(graph.outputs[:2], outs[:2], strict=True):
         q = litert.tensor(interp, raw.index)
-        ours = tflite_dequantize(q, raw.quant.scalar_scale, raw.quant.scalar_zero_point)
+        ours = dequantize(q, raw.quant.scalar_scale, raw.quant.scalar_zero_point)
         assert ours.tobytes() == ref.tobytes()
         single = (np.float64(np.float32(raw.quant.scalar_scale)) * (q.astype(np.float64) - raw.quant.scalar_zero_point))
         single_formula_exact.append(single.astype(np.float32).tobytes() == ref.tobytes())
