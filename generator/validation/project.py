@@ -7,11 +7,11 @@ iou_threshold, max_detections}) and "macs".
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.codegen.project import sha256_file
 from generator.errors import Stm32genError
 
 MANIFEST = "stm32gen.json"
@@ -30,14 +30,6 @@ class ProjectInfo:
     target: str | None = None
     postprocess: dict = field(default_factory=dict)
     macs: int | None = None
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def load_project(project_dir: str | Path) -> ProjectInfo:
