@@ -476,12 +476,17 @@ SG_NOINLINE static void sg_dw_store(const sg_rq_t *rq, const int32_t *acc, int32
     const int32_t *mult = rq->mult + c0, *shift = rq->shift + c0;
     const int32_t zp = rq->zp, lo = rq->lo, hi = rq->hi;
     const int32_t n_up = blocked - c0 < n ? (blocked - c0 > 0 ? blocked - c0 : 0) : n;
-    int32_t j;
-    for (j = 0; j < n_up; ++j) {
-        o[j] = (int8_t)sg_clamp(sg_mbqm_up(acc[j], mult[j], shift[j]) + zp, lo, hi);
+    const int32_t *a = acc;
+    const int32_t *const up_end = acc + n_up, *const end = acc + n;
+    while (a != up_end) {
+        int32_t v = sg_mbqm_up(*a++, *mult++, *shift++) + zp;
+        v = v < lo ? lo : v;
+        *o++ = (int8_t)(v > hi ? hi : v);
     }
-    for (; j < n; ++j) {
-        o[j] = (int8_t)sg_clamp(sg_mbqm(acc[j], mult[j], shift[j]) + zp, lo, hi);
+    while (a != end) {
+        int32_t v = sg_mbqm(*a++, *mult++, *shift++) + zp;
+        v = v < lo ? lo : v;
+        *o++ = (int8_t)(v > hi ? hi : v);
     }
 }
 
