@@ -61,3 +61,14 @@ def test_middleware_layout_is_the_library_alone_and_compiles_warning_free(model,
 def test_host_target_has_no_middleware_layout(model, tmp_path) -> None:
     result = runner.invoke(app, ["generate", str(model), "--layout", "middleware", "--out", str(tmp_path / "h")])
     assert result.exit_code == 2 and "middleware is for board targets" in result.stderr
+
+
+def test_regenerating_for_another_board_drops_the_old_build(model, tmp_path) -> None:
+    project = tmp_path / "p"
+    _ok(["generate", str(model), "--target", "qemu-mps2-an500", "--out", str(project)])
+    _ok(["build", str(project)])
+    _ok(["generate", str(model), "--target", "qemu-mps3-an547", "--out", str(project)])
+    assert not (project / "build").exists()
+    _ok(["build", str(project)])
+    _ok(["run", str(project), "--input", str(IMAGES_DIR / "vtest_0000.jpg"), "--out", str(tmp_path / "o.npz"),
+         "--emulate"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -149,6 +150,8 @@ def generate_project(model: str | Path, target_id: str, out_dir: str | Path,
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise CodegenError(f"output '{out}' exists and is not a directory")
+    # A previous build (CMake cache, objects) may be for another board or toolchain: start clean.
+    shutil.rmtree(out / "build", ignore_errors=True)
     target = load_target(target_id)
     graph = lower_graph(load_graph(model))
     outputs = _output_entries(graph)  # checks the outputs before anything is written
