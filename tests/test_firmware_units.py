@@ -226,7 +226,7 @@ def test_qemu_command_counts_instructions_and_serves_the_uart_on_tcp():
     cmd = qemu_command("fw.elf", "mps3-an547", 4321)
     assert cmd[:3] == ["qemu-system-arm", "-M", "mps3-an547"]
     assert cmd[cmd.index("-icount") + 1] == "shift=0"
-    assert "tcp:127.0.0.1:4321,server=on,wait=off" in cmd and cmd[-2:] == ["-kernel", "fw.elf"]
+    assert "tcp:127.0.0.1:4321,server=on,wait=off,nodelay=on" in cmd and cmd[-2:] == ["-kernel", "fw.elf"]
 
 
 def test_emulator_refuses_unknown_machines_and_missing_images(tmp_path):

@@ -22,7 +22,7 @@ from generator.firmware.stack import stack_sizes
 
 log = logging.getLogger(__name__)
 
-HANDLERS = ("sg_fault_report", "SysTick_Handler")
+HANDLERS = ("sg_fault_report", "SysTick_Handler", "sg_uart_rx_isr")
 
 
 @dataclass

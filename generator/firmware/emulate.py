@@ -6,7 +6,12 @@
         ...
 
 QEMU runs with `-icount shift=0` so the SysTick counter counts instructions (counter_systick.c)
-and runs are deterministic. The process is always ended on exit, exceptions included.
+and runs are deterministic. While the firmware waits for input it halts in WFI (uart_cmsdk.c); with
+icount's default `sleep=on` virtual time then follows real time, so receive timeouts still last
+their virtual milliseconds (`sleep=off` would warp through them at once). `nodelay=on` turns off
+Nagle on the socket: QEMU sends every UART byte as its own segment, and with Nagle the tail of each
+reply waited for the host's delayed ACK (~40 ms per reply). The process is always ended on exit,
+exceptions included.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ def free_port() -> int:
 
 def qemu_command(elf: str | Path, machine: str, port: int) -> list[str]:
     return [QEMU, "-M", machine, "-icount", "shift=0", "-nographic", "-monitor", "none",
-            "-serial", f"tcp:127.0.0.1:{port},server=on,wait=off", "-kernel", str(elf)]
+            "-serial", f"tcp:127.0.0.1:{port},server=on,wait=off,nodelay=on", "-kernel", str(elf)]
 
 
 def _from_project(project: Path, machine: str | None) -> tuple[Path, str]:

@@ -8,13 +8,18 @@
 
 int sg_port_uart_getc(uint32_t timeout_ms)
 {
+    int c = sg_uart_try_getc();
+    if (c >= 0) {
+        return c; /* a byte already waiting costs no counter read */
+    }
     /* Count whole milliseconds so the wait can exceed one 32-bit counter period. */
     const uint32_t per_ms = (uint32_t)(SG_COUNTER_HZ / 1000u);
     uint32_t mark = sg_counter_read();
     uint32_t waited_ms = 0u;
 
     for (;;) {
-        int c = sg_uart_try_getc();
+        sg_uart_wait(); /* QEMU: halt the vCPU so the emulator delivers the next byte at once */
+        c = sg_uart_try_getc();
         if (c >= 0) {
             return c;
         }

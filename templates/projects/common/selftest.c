@@ -6,6 +6,11 @@
  *   'C'  time a fixed loop with the counter: "count=<n> kind=<cycles|instructions>"
  *   'F'  execute a permanently undefined instruction (UsageFault UNDEFINSTR -> !HARDFAULT)
  *   'R'  recurse until the thread stack overflows (guard/limit fault -> !HARDFAULT)
+ *   'W'  busy for 50 ms of counter time without reading, so input piles up in the receive path
+ * Bulk commands, each followed by a 4-byte little-endian length n (serial throughput tests):
+ *   'E'  echo the next n bytes back verbatim (no command bytes inside)
+ *   'S'  swallow the next n bytes, then answer "sum=<FNV-1a 32 of them>" (receive only)
+ *   'T'  send n bytes of the LCG stream x = x * 1664525 + 1013904223 from x = n, top byte of each
  */
 #include <stdint.h>
 
@@ -50,6 +55,57 @@ static uint32_t recurse(volatile uint32_t depth)
     return recurse(depth + 1u) + pad[0];
 }
 
+/* A bulk length, or 0 if the host went quiet in the middle of it. */
+static uint32_t read_length(void)
+{
+    uint32_t n = 0u;
+    for (uint32_t i = 0u; i < 4u; ++i) {
+        int c = sg_port_uart_getc(1000u);
+        if (c < 0) {
+            return 0u;
+        }
+        n |= (uint32_t)c << (8u * i);
+    }
+    return n;
+}
+
+static void bulk(int cmd)
+{
+    uint32_t n = read_length();
+    uint32_t sum = 2166136261u;
+    uint32_t x = n;
+    for (uint32_t i = 0u; i < n; ++i) {
+        uint8_t b;
+        if (cmd == 'T') {
+            x = x * 1664525u + 1013904223u;
+            b = (uint8_t)(x >> 24);
+        } else {
+            int c = sg_port_uart_getc(1000u);
+            if (c < 0) {
+                return; /* the host gave up; back to command mode */
+            }
+            b = (uint8_t)c;
+        }
+        if (cmd == 'S') {
+            sum = (sum ^ b) * 16777619u;
+        } else {
+            sg_port_uart_write(&b, 1u);
+        }
+    }
+    if (cmd == 'S') {
+        say("sum=");
+        sg_put_hex32(sum);
+        say("\r\n");
+    }
+}
+
+static void stall(void)
+{
+    uint32_t start = sg_port_cycles();
+    while (sg_port_cycles() - start < (uint32_t)(SG_COUNTER_HZ / 20u)) {
+    }
+}
+
 void sg_selftest_run(void)
 {
     banner();
@@ -66,6 +122,10 @@ void sg_selftest_run(void)
             __asm__ volatile("udf #0");
         } else if (c == 'R') {
             sink = recurse(0u);
+        } else if (c == 'W') {
+            stall();
+        } else if (c == 'E' || c == 'S' || c == 'T') {
+            bulk(c);
         } else {
             uint8_t b = (uint8_t)c;
             sg_port_uart_write(&b, 1u);

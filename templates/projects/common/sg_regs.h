@@ -56,6 +56,12 @@
 #define MPU_CTRL_ENABLE     (1u << 0)
 #define MPU_CTRL_PRIVDEFENA (1u << 2)
 
+/* NVIC set-enable registers, 32 lines each (Armv7-M B3.4) */
+#define NVIC_ISER(irq) SG_REG32(0xE000E100u + 4u * ((uint32_t)(irq) / 32u))
+#define NVIC_BIT(irq)  (1u << ((uint32_t)(irq) % 32u))
+
+static inline void sg_irq_disable(void) { __asm__ volatile("cpsid i" ::: "memory"); }
+static inline void sg_irq_enable(void) { __asm__ volatile("cpsie i" ::: "memory"); }
 static inline void sg_dsb(void) { __asm__ volatile("dsb 0xF" ::: "memory"); }
 static inline void sg_isb(void) { __asm__ volatile("isb 0xF" ::: "memory"); }
 

@@ -1,5 +1,6 @@
-/* What the board layer offers the application: one init per concern, all polling, no interrupts
- * except the SysTick wrap counter on QEMU. Each family directory implements the first group. */
+/* What the board layer offers the application: one init per concern. Interrupts only where they
+ * pay: the SysTick wrap counter and the UART receive ring on QEMU. Each family directory
+ * implements the first group. */
 #ifndef SG_SYSTEM_H
 #define SG_SYSTEM_H
 
@@ -8,10 +9,11 @@
 /* per family (system_*.c): clocks, power, caches, external memories; runs before .data/.bss exist */
 void sg_system_init(void);
 
-/* per board UART (uart_*.c): polled, safe to call from the fault handler */
+/* per board UART (uart_*.c); sg_uart_putc is polled, safe to call from the fault handler */
 void sg_uart_init(void);
 void sg_uart_putc(uint8_t c);
 int sg_uart_try_getc(void); /* -1 when no byte is waiting */
+void sg_uart_wait(void);    /* idle until a byte or a timer tick may have come; may return at once */
 
 /* per board counter (counter_*.c) */
 void sg_counter_init(void);

@@ -22,8 +22,13 @@ int main(void);
 void Reset_Handler(void);
 void sg_fault_entry(void);   /* fault.c: every fault and unexpected interrupt lands here */
 void SysTick_Handler(void);  /* weak alias of sg_fault_entry unless the counter needs it */
+void sg_uart_rx_isr(void);   /* boards with SG_UART_RX_IRQ: the UART driver's receive interrupt */
 
 typedef void (*sg_vector_t)(void);
+
+/* The UART entry below deliberately overrides one slot of the catch-all range. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Woverride-init"
 
 /* 16 system exceptions + the device IRQs; VTOR wants the table aligned to its size rounded up to a
  * power of two (Armv7-M B3.2.5), which the linker script guarantees for `.isr_vector`. */
@@ -42,7 +47,11 @@ const sg_vector_t sg_vectors[16 + SG_NUM_IRQS] = {
     [14] = sg_fault_entry, /* PendSV */
     [15] = SysTick_Handler,
     [16 ... 16 + SG_NUM_IRQS - 1] = sg_fault_entry,
+#ifdef SG_UART_RX_IRQ
+    [16 + SG_UART_RX_IRQ] = sg_uart_rx_isr,
+#endif
 };
+#pragma GCC diagnostic pop
 
 #if !SG_ARMV8M
 /* PMSAv7 region 7 (the highest priority of the 8 every Cortex-M7 MPU has) over the stack guard. */
