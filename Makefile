@@ -63,5 +63,10 @@ bench-plan: venv
 bench-pp: setup
 	$(PY) benchmarks/pp_bench.py
 
+# QEMU instructions per inference (M7, M55) vs ST's published time; ARGS=--ops adds a per-op breakdown.
+.PHONY: bench-mcu
+bench-mcu: setup
+	$(PY) benchmarks/mcu_bench.py $(ARGS)
+
 clean:
 	rm -rf build .pytest_cache
