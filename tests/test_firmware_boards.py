@@ -105,7 +105,7 @@ def test_compile_error_is_reported_with_file_and_message(tmp_path):
 
 
 def test_firmware_too_big_for_its_reserved_ram_names_the_bank(tmp_path):
-    target = load_target("nucleo-h743zi2")  # 32 KiB of DTCM reserved for .data/.bss/stacks
-    out = render_project(tmp_path, target, full_plan(target), {}, app="selftest", stack_size=40_000)
+    target = load_target("nucleo-h743zi2")  # 64 KiB of DTCM reserved for .data/.bss/stacks
+    out = render_project(tmp_path, target, full_plan(target), {}, app="selftest", stack_size=80_000)
     with pytest.raises(BuildError, match=r"need \d+ more bytes than the DTCM bytes reserved"):
         build_project(out)
