@@ -80,7 +80,10 @@ RUNTIME = r"""
 
 int main(void);
 
-void *memcpy(void *d, const void *s, size_t n)
+/* GCC would turn these loops into calls to themselves */
+#define SG_NO_LIBCALL __attribute__((optimize("no-tree-loop-distribute-patterns")))
+
+SG_NO_LIBCALL void *memcpy(void *d, const void *s, size_t n)
 {
     uint8_t *dd = d;
     const uint8_t *ss = s;
@@ -88,7 +91,7 @@ void *memcpy(void *d, const void *s, size_t n)
     return d;
 }
 
-void *memset(void *d, int v, size_t n)
+SG_NO_LIBCALL void *memset(void *d, int v, size_t n)
 {
     uint8_t *dd = d;
     while (n--) *dd++ = (uint8_t)v;
@@ -242,8 +245,9 @@ def op_breakdown(model: Path, work: Path, seed: int) -> list[tuple[int, str, int
     (d / "link.ld").write_text(LINKER)
     elf = d / "ops.elf"
     srcs = [str(d / "main.c"), str(d / "runtime.c")] + [str(p) for p in sorted(KERNELS.glob("*.c"))]
+    # the firmware's optimisation flags (templates/projects/common/CMakeLists.txt.j2)
     subprocess.run(["arm-none-eabi-gcc", "-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16",
-                    "-O2", "-ffreestanding", "-nostdlib", "-nostartfiles", f"-I{KERNELS}", "-T", str(d / "link.ld"),
+                    "-std=c99", "-O2", "-ffunction-sections", "-fdata-sections", "-nostdlib", "-nostartfiles", f"-I{KERNELS}", "-T", str(d / "link.ld"),
                     *srcs, "-lgcc", "-lm", "-o", str(elf)], check=True)
     proc = subprocess.run(["qemu-system-arm", "-M", "mps2-an500", "-nographic", "-icount", "shift=0",
                            "-semihosting-config", "enable=on,target=native", "-kernel", str(elf)],

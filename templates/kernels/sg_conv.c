@@ -125,6 +125,47 @@ static inline int8_t sg_rq_dw(const sg_rq_t *rq, int32_t acc, int32_t oc, int32_
     return (int8_t)sg_clamp(v, rq->lo, rq->hi);
 }
 
+/* sg_mbqm_up for shift < 0 as one multiply-accumulate: hi = (acc * mult + k) >> 32, then
+ * hi >> rsh (see sg_mbqm_up); a channel's constants, computed once per call or pass. */
+typedef struct {
+    int32_t mult;
+    uint32_t k_lo, k_hi;
+    int32_t rsh;
+} sg_rq_fast_t;
+
+/* The one-step form covers right shifts only (shift < 0, i.e. multipliers below 0.5). */
+static int sg_rq_fast_ok(const int32_t *shift, int32_t n)
+{
+    int32_t i;
+    for (i = 0; i < n; ++i) {
+        if (shift[i] >= 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static void sg_rq_fast_init(const int32_t *mult, const int32_t *shift, int32_t n, sg_rq_fast_t *q)
+{
+    int32_t c;
+    for (c = 0; c < n; ++c) {
+        const int r = (int)-shift[c];
+        const uint32_t p2 = (uint32_t)1 << r;
+        q[c].mult = mult[c];
+        q[c].k_hi = p2 >> 2;
+        q[c].k_lo = 0x40000000u + ((p2 & 2u) << 30);
+        q[c].rsh = r - 1;
+    }
+}
+
+/* Equals sg_clamp(sg_mbqm_up(acc, mult, shift) + zp, lo, hi) for the channel's shift < 0. */
+static inline int32_t sg_rq_fast(const sg_rq_fast_t *q, int32_t acc, int32_t zp, int32_t lo, int32_t hi)
+{
+    const int64_t k = (int64_t)(((uint64_t)q->k_hi << 32) | q->k_lo);
+    const int32_t v = ((int32_t)(((int64_t)acc * q->mult + k) >> 32) >> q->rsh) + zp;
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
 /* 1x1, stride 1, no padding: a GEMM of [pixels x in_c] by [out_c x in_c]^T. Two pixels and two
  * output channels per step so every loaded input and weight word is used twice. The second pixel
  * and the second weight row are addressed as `stride` bytes past the first (one register for both). */
@@ -199,7 +240,7 @@ SG_NOINLINE static void sg_conv1x1_block(const int8_t *x, const int8_t *w, int32
     acc[3] = a11;
 }
 
-static void sg_conv1x1_s8(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out)
+static void sg_conv1x1_generic(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out)
 {
     const sg_rq_t rq = {p->out_mult, p->out_shift, p->out_zp, p->act_min, p->act_max};
     const int32_t *bias = p->bias;
@@ -238,6 +279,63 @@ static void sg_conv1x1_s8(const sg_conv_params_t *p, const int8_t *in, const int
         int32_t oc;
         for (oc = 0; oc < out_c; ++oc) {
             o0[oc] = sg_rq_up(&rq, bias[oc] + sg_dot_s8(x0, w + oc * in_c, in_c), oc);
+        }
+    }
+}
+
+#define SG_RQ_CHUNK 64 /* output channels per pass of sg_conv1x1_s8 (1 KiB of requantisation table) */
+
+/* sg_conv1x1_generic with the requantisation constants computed once per SG_RQ_CHUNK output
+ * channels (sg_rq_fast) instead of once per output: a pass over all pixels per chunk. */
+static void sg_conv1x1_s8(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out)
+{
+    const int32_t *bias = p->bias;
+    const int32_t in_c = p->in_c;
+    const int32_t out_c = p->out_c;
+    const int32_t zp = p->out_zp, lo = p->act_min, hi = p->act_max;
+    const int32_t pixels = p->batches * p->out_h * p->out_w;
+    sg_rq_fast_t rq[SG_RQ_CHUNK];
+    int32_t oc0;
+    if (!sg_rq_fast_ok(p->out_shift, out_c)) {
+        sg_conv1x1_generic(p, in, w, out);
+        return;
+    }
+    for (oc0 = 0; oc0 < out_c; oc0 += SG_RQ_CHUNK) {
+        const int32_t oc1 = out_c - oc0 < SG_RQ_CHUNK ? out_c : oc0 + SG_RQ_CHUNK;
+        const sg_rq_fast_t *q = rq - oc0; /* q[oc] for oc in [oc0, oc1) */
+        int32_t px = 0;
+        sg_rq_fast_init(p->out_mult + oc0, p->out_shift + oc0, oc1 - oc0, rq);
+        for (; px + 2 <= pixels; px += 2) {
+            const int8_t *x0 = in + px * in_c;
+            const int8_t *x1 = x0 + in_c;
+            int8_t *o0 = out + px * out_c;
+            int8_t *o1 = o0 + out_c;
+            int32_t oc = oc0;
+            for (; oc + 2 <= oc1; oc += 2) {
+                int32_t acc[4];
+                acc[0] = bias[oc];
+                acc[1] = bias[oc + 1];
+                acc[2] = acc[0];
+                acc[3] = acc[1];
+                sg_conv1x1_block(x0, w + oc * in_c, in_c, in_c, acc);
+                o0[oc] = (int8_t)sg_rq_fast(q + oc, acc[0], zp, lo, hi);
+                o0[oc + 1] = (int8_t)sg_rq_fast(q + oc + 1, acc[1], zp, lo, hi);
+                o1[oc] = (int8_t)sg_rq_fast(q + oc, acc[2], zp, lo, hi);
+                o1[oc + 1] = (int8_t)sg_rq_fast(q + oc + 1, acc[3], zp, lo, hi);
+            }
+            for (; oc < oc1; ++oc) {
+                const int8_t *w0 = w + oc * in_c;
+                o0[oc] = (int8_t)sg_rq_fast(q + oc, bias[oc] + sg_dot_s8(x0, w0, in_c), zp, lo, hi);
+                o1[oc] = (int8_t)sg_rq_fast(q + oc, bias[oc] + sg_dot_s8(x1, w0, in_c), zp, lo, hi);
+            }
+        }
+        for (; px < pixels; ++px) {
+            const int8_t *x0 = in + px * in_c;
+            int8_t *o0 = out + px * out_c;
+            int32_t oc;
+            for (oc = oc0; oc < oc1; ++oc) {
+                o0[oc] = (int8_t)sg_rq_fast(q + oc, bias[oc] + sg_dot_s8(x0, w + oc * in_c, in_c), zp, lo, hi);
+            }
         }
     }
 }
@@ -490,6 +588,114 @@ SG_NOINLINE static void sg_dw_store(const sg_rq_t *rq, const int32_t *acc, int32
     }
 }
 
+#if SG_USE_DSP
+#define SG_DW_INTERIOR 1
+#define SG_DW_GROUPS 8 /* four-channel groups per pass of the interior path (1 KiB of tables) */
+
+/* The 3x3 interior path of one layer: output pixels whose nine taps all lie inside the input. */
+typedef struct {
+    const int32_t *bias;
+    int32_t zp, lo, hi;
+    int32_t C;   /* channels (stride between neighbouring pixels) */
+    int32_t row; /* bytes of one input row */
+} sg_dw3_t;
+
+/* Tables of channels [c0, c0 + 4 * groups). Weights are sign-extended once per pass: for each group
+ * of four channels and each of the nine taps, the int16 pairs (c, c+2) and (c+1, c+3), as
+ * SMLABB/SMLATT read them (two SXTB16 fewer per tap and pixel; a group's taps are contiguous). */
+static void sg_dw3_tables(const sg_dwconv_params_t *p, const int8_t *w, int32_t c0, int32_t groups, uint32_t *kw,
+                          sg_rq_fast_t *rq)
+{
+    const int32_t C = p->out_c;
+    int32_t g, t;
+    for (g = 0; g < groups; ++g) {
+        for (t = 0; t < 9; ++t) {
+            const uint32_t v = sg_load4(w + t * C + c0 + 4 * g);
+            *kw++ = sg_sxtb16(v);
+            *kw++ = sg_sxtb16_odd(v);
+        }
+    }
+    sg_rq_fast_init(p->out_mult + c0, p->out_shift + c0, 4 * groups, rq);
+}
+
+/* One tap of a group: `xp` points at channel c of the tap's input pixel, `kp` at its packed weights. */
+#define SG_DW3_TAP(xp, kp)                                                                         \
+    do {                                                                                           \
+        const uint32_t vx_ = sg_load4(xp);                                                         \
+        const uint32_t xe_ = sg_sxtb16(vx_), xo_ = sg_sxtb16_odd(vx_);                             \
+        a0 = sg_smlabb(xe_, (kp)[0], a0);                                                          \
+        a2 = sg_smlatt(xe_, (kp)[0], a2);                                                          \
+        a1 = sg_smlabb(xo_, (kp)[1], a1);                                                          \
+        a3 = sg_smlatt(xo_, (kp)[1], a3);                                                          \
+    } while (0)
+
+static inline uint32_t sg_dw3_rq(const sg_rq_fast_t *q, int32_t acc, int32_t zp, int32_t lo, int32_t hi)
+{
+    return (uint8_t)sg_rq_fast(q, acc, zp, lo, hi);
+}
+
+/* Groups [0, groups) of one interior pixel: `x` is the top-left tap's pixel at the pass's first
+ * channel c0, `kw`/`rq` the pass's tables, `o` the output pixel at c0. The four accumulators stay
+ * in registers through the nine taps; all channels here round half up (c < blocked). */
+SG_NOINLINE static void sg_dw3_pixel(const sg_dw3_t *d, const int8_t *x, const uint32_t *kw, const sg_rq_fast_t *rq,
+                                     const int32_t *bias, int32_t groups, int8_t *o)
+{
+    const int32_t C = d->C, C2 = 2 * d->C, row = d->row;
+    const int32_t zp = d->zp, lo = d->lo, hi = d->hi;
+    const int32_t *const bias_end = bias + 4 * groups;
+    for (; bias != bias_end; bias += 4, x += 4, o += 4, rq += 4) {
+        const int8_t *xr = x;
+        const uint32_t *const kw_end = kw + 18;
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+        /* a loop over the three kernel rows, not unrolled: fewer live values, no spills */
+        for (; kw != kw_end; kw += 6, xr += row) {
+            SG_DW3_TAP(xr, kw);
+            SG_DW3_TAP(xr + C, kw + 2);
+            SG_DW3_TAP(xr + C2, kw + 4);
+        }
+        sg_store4(o, sg_dw3_rq(rq, a0, zp, lo, hi) | (sg_dw3_rq(rq + 1, a1, zp, lo, hi) << 8) |
+                         (sg_dw3_rq(rq + 2, a2, zp, lo, hi) << 16) | (sg_dw3_rq(rq + 3, a3, zp, lo, hi) << 24));
+    }
+}
+#else
+#define SG_DW_INTERIOR 0 /* SSE2 and portable C keep the tap-list path for every pixel */
+#endif
+
+#if SG_DW_INTERIOR
+/* Channels [0, blocked) of every output pixel whose 3x3 taps (dilation 1) lie inside the input,
+ * SG_DW_GROUPS groups of four channels per pass over the pixels. */
+static void sg_dw3_interior(const sg_dwconv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out,
+                            int32_t blocked)
+{
+    const int32_t C = p->out_c;
+    const sg_dw3_t d = {p->bias, p->out_zp, p->act_min, p->act_max, C, p->in_w * C};
+    /* output rows/columns whose taps start at or after 0 and end before in_h / in_w */
+    const int32_t oy0 = (p->pad_top + p->stride_h - 1) / p->stride_h;
+    const int32_t ox0 = (p->pad_left + p->stride_w - 1) / p->stride_w;
+    const int32_t oy1 = p->in_h - 3 + p->pad_top < 0 ? -1 : (p->in_h - 3 + p->pad_top) / p->stride_h;
+    const int32_t ox1 = p->in_w - 3 + p->pad_left < 0 ? -1 : (p->in_w - 3 + p->pad_left) / p->stride_w;
+    const int32_t oy_end = oy1 + 1 < p->out_h ? oy1 + 1 : p->out_h;
+    const int32_t ox_end = ox1 + 1 < p->out_w ? ox1 + 1 : p->out_w;
+    uint32_t kw[SG_DW_GROUPS * 18];
+    sg_rq_fast_t rq[SG_DW_GROUPS * 4];
+    int32_t b, oy, ox, c0;
+    for (c0 = 0; c0 < blocked; c0 += 4 * SG_DW_GROUPS) {
+        const int32_t groups = (blocked - c0) / 4 < SG_DW_GROUPS ? (blocked - c0) / 4 : SG_DW_GROUPS;
+        sg_dw3_tables(p, w, c0, groups, kw, rq);
+        for (b = 0; b < p->batches; ++b) {
+            const int8_t *in_b = in + b * p->in_h * p->in_w * C + c0;
+            for (oy = oy0; oy < oy_end; ++oy) {
+                const int8_t *x = in_b + ((oy * p->stride_h - p->pad_top) * p->in_w + ox0 * p->stride_w - p->pad_left) * C;
+                int8_t *o = out + ((b * p->out_h + oy) * p->out_w + ox0) * C + c0;
+                for (ox = ox0; ox < ox_end; ++ox, x += p->stride_w * C, o += C) {
+                    sg_dw3_pixel(&d, x, kw, rq, p->bias + c0, groups, o);
+                }
+            }
+        }
+    }
+}
+#endif
+
 #define SG_DW_CHANNELS 256 /* accumulators per pass (1 KiB of stack) */
 
 /* depth_multiplier 1: per output pixel, list the in-bounds taps once, accumulate up to
@@ -501,6 +707,8 @@ static void sg_dw_mult1(const sg_dwconv_params_t *p, const int8_t *in, const int
     const int32_t in_zp = p->in_zp;
     const int32_t C = p->out_c;
     const int32_t blocked = C - C % 8;
+    const int interior3x3 = SG_DW_INTERIOR && p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 &&
+                            sg_rq_fast_ok(p->out_shift, blocked);
     sg_tap_t taps[SG_DW_MAX_TAPS];
     const int8_t *pad_k[SG_DW_MAX_TAPS];
     int32_t acc[SG_DW_CHANNELS];
@@ -513,6 +721,12 @@ static void sg_dw_mult1(const sg_dwconv_params_t *p, const int8_t *in, const int
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
                 int8_t *o = out + ((b * p->out_h + oy) * p->out_w + ox) * C;
                 int32_t n_in = 0, n_pad = 0;
+                /* the interior pass (below) does channels [0, blocked) of interior pixels */
+                const int32_t first =
+                    interior3x3 && iy0 >= 0 && iy0 + 2 < p->in_h && ix0 >= 0 && ix0 + 2 < p->in_w ? blocked : 0;
+                if (first == C) {
+                    continue;
+                }
                 for (ky = 0; ky < p->k_h; ++ky) {
                     const int32_t iy = iy0 + ky * p->dil_h;
                     for (kx = 0; kx < p->k_w; ++kx) {
@@ -526,7 +740,7 @@ static void sg_dw_mult1(const sg_dwconv_params_t *p, const int8_t *in, const int
                         }
                     }
                 }
-                for (c0 = 0; c0 < C; c0 += SG_DW_CHANNELS) {
+                for (c0 = first; c0 < C; c0 += SG_DW_CHANNELS) {
                     const int32_t n = C - c0 < SG_DW_CHANNELS ? C - c0 : SG_DW_CHANNELS;
                     sg_dw_accumulate(taps, n_in, c0, n, p->bias, acc);
                     for (t = 0; t < n_pad; ++t) {
@@ -540,6 +754,11 @@ static void sg_dw_mult1(const sg_dwconv_params_t *p, const int8_t *in, const int
             }
         }
     }
+#if SG_DW_INTERIOR
+    if (interior3x3 && blocked > 0) {
+        sg_dw3_interior(p, in, w, out, blocked);
+    }
+#endif
 }
 
 #define SG_DW_CHUNK 64

@@ -161,6 +161,16 @@ static inline uint32_t sg_load4(const int8_t *p)
 #endif
     return v;
 }
+
+/* Unaligned 32-bit store: one STR (see sg_load4). */
+static inline void sg_store4(int8_t *p, uint32_t v)
+{
+#if defined(__GNUC__)
+    __builtin_memcpy(p, &v, sizeof v);
+#else
+    memcpy(p, &v, sizeof v);
+#endif
+}
 #endif
 
 /*
