@@ -283,6 +283,58 @@ static void sg_conv1x1_generic(const sg_conv_params_t *p, const int8_t *in, cons
     }
 }
 
+#if SG_USE_DSP
+/* Output channel pairs [0, n_pairs) of two neighbouring pixels (sg_conv1x1_block's 2x2 step),
+ * requantised in place: one call per pixel pair instead of one per 2x2 block, and the four
+ * accumulators never go through memory. w, bias, q and o0 start at the first channel; the second
+ * pixel's input and output are in_c and out_c bytes further. */
+SG_NOINLINE static void sg_conv1x1_pairs(const int8_t *x, const int8_t *w, const int32_t *bias, const sg_rq_fast_t *q,
+                                         int32_t n_pairs, int8_t *o0, const sg_conv_params_t *p)
+{
+    const int32_t in_c = p->in_c, out_c = p->out_c;
+    const int32_t zp = p->out_zp, lo = p->act_min, hi = p->act_max;
+    int32_t j;
+    for (j = 0; j < n_pairs; ++j, w += 2 * in_c, bias += 2, q += 2, o0 += 2) {
+        const int8_t *xp = x, *wp = w;
+        int32_t a00 = bias[0], a01 = bias[1], a10 = a00, a11 = a01;
+        int32_t i = in_c;
+        for (; i >= 4; i -= 4) {
+            const uint32_t u0 = sg_load4(xp), u1 = sg_load4(xp + in_c);
+            const uint32_t v0 = sg_load4(wp), v1 = sg_load4(wp + in_c);
+            const uint32_t x0e = sg_sxtb16(u0), x0o = sg_sxtb16_odd(u0);
+            const uint32_t x1e = sg_sxtb16(u1), x1o = sg_sxtb16_odd(u1);
+            uint32_t we = sg_sxtb16(v0), wo = sg_sxtb16_odd(v0);
+            a00 = sg_smlad(x0e, we, a00);
+            a00 = sg_smlad(x0o, wo, a00);
+            a10 = sg_smlad(x1e, we, a10);
+            a10 = sg_smlad(x1o, wo, a10);
+            we = sg_sxtb16(v1);
+            wo = sg_sxtb16_odd(v1);
+            a01 = sg_smlad(x0e, we, a01);
+            a01 = sg_smlad(x0o, wo, a01);
+            a11 = sg_smlad(x1e, we, a11);
+            a11 = sg_smlad(x1o, wo, a11);
+            xp += 4;
+            wp += 4;
+        }
+        for (; i > 0; --i) {
+            const int32_t v0 = xp[0], v1 = xp[in_c];
+            const int32_t k0 = wp[0], k1 = wp[in_c];
+            a00 += v0 * k0;
+            a01 += v0 * k1;
+            a10 += v1 * k0;
+            a11 += v1 * k1;
+            ++xp;
+            ++wp;
+        }
+        o0[0] = (int8_t)sg_rq_fast(q, a00, zp, lo, hi);
+        o0[1] = (int8_t)sg_rq_fast(q + 1, a01, zp, lo, hi);
+        o0[out_c] = (int8_t)sg_rq_fast(q, a10, zp, lo, hi);
+        o0[out_c + 1] = (int8_t)sg_rq_fast(q + 1, a11, zp, lo, hi);
+    }
+}
+#endif
+
 #define SG_RQ_CHUNK 64 /* output channels per pass of sg_conv1x1_s8 (1 KiB of requantisation table) */
 
 /* sg_conv1x1_generic with the requantisation constants computed once per SG_RQ_CHUNK output
@@ -311,6 +363,10 @@ static void sg_conv1x1_s8(const sg_conv_params_t *p, const int8_t *in, const int
             int8_t *o0 = out + px * out_c;
             int8_t *o1 = o0 + out_c;
             int32_t oc = oc0;
+#if SG_USE_DSP
+            sg_conv1x1_pairs(x0, w + oc * in_c, bias + oc, q + oc, (oc1 - oc0) / 2, o0 + oc, p);
+            oc += (oc1 - oc0) & ~1;
+#endif
             for (; oc + 2 <= oc1; oc += 2) {
                 int32_t acc[4];
                 acc[0] = bias[oc];
