@@ -713,38 +713,69 @@ SG_NOINLINE static void sg_dw3_pixel(const sg_dw3_t *d, const int8_t *x, const u
                          (sg_dw3_rq(rq + 2, a2, zp, lo, hi) << 16) | (sg_dw3_rq(rq + 3, a3, zp, lo, hi) << 24));
     }
 }
+
+/* sg_dw3_pixel for a pixel on the border: the nine taps are given as pointers, a tap in the
+ * padding pointing at a row of input zero points (which the effective bias cancels). */
+SG_NOINLINE static void sg_dw3_pixel_taps(const sg_dw3_t *d, const int8_t *const *tp, const uint32_t *kw,
+                                          const sg_rq_fast_t *rq, const int32_t *bias, int32_t groups, int8_t *o)
+{
+    const int32_t zp = d->zp, lo = d->lo, hi = d->hi;
+    int32_t g;
+    for (g = 0; g < 4 * groups; g += 4, bias += 4, o += 4, rq += 4) {
+        const int8_t *const *t = tp;
+        const uint32_t *const kw_end = kw + 18;
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+        for (; kw != kw_end; kw += 6, t += 3) {
+            SG_DW3_TAP(t[0] + g, kw);
+            SG_DW3_TAP(t[1] + g, kw + 2);
+            SG_DW3_TAP(t[2] + g, kw + 4);
+        }
+        sg_store4(o, sg_dw3_rq(rq, a0, zp, lo, hi) | (sg_dw3_rq(rq + 1, a1, zp, lo, hi) << 8) |
+                         (sg_dw3_rq(rq + 2, a2, zp, lo, hi) << 16) | (sg_dw3_rq(rq + 3, a3, zp, lo, hi) << 24));
+    }
+}
 #else
 #define SG_DW_INTERIOR 0 /* SSE2 and portable C keep the tap-list path for every pixel */
 #endif
 
 #if SG_DW_INTERIOR
-/* Channels [0, blocked) of every output pixel whose 3x3 taps (dilation 1) lie inside the input,
- * SG_DW_GROUPS groups of four channels per pass over the pixels. */
-static void sg_dw3_interior(const sg_dwconv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out,
-                            int32_t blocked)
+/* Channels [0, blocked) of every output pixel of a 3x3, dilation 1 layer, SG_DW_GROUPS groups of
+ * four channels per pass over the pixels: interior pixels address their taps by offsets, border
+ * pixels through a list of tap pointers. */
+static void sg_dw3(const sg_dwconv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out, int32_t blocked)
 {
     const int32_t C = p->out_c;
     const sg_dw3_t d = {p->bias, p->out_zp, p->act_min, p->act_max, C, p->in_w * C};
-    /* output rows/columns whose taps start at or after 0 and end before in_h / in_w */
-    const int32_t oy0 = (p->pad_top + p->stride_h - 1) / p->stride_h;
-    const int32_t ox0 = (p->pad_left + p->stride_w - 1) / p->stride_w;
-    const int32_t oy1 = p->in_h - 3 + p->pad_top < 0 ? -1 : (p->in_h - 3 + p->pad_top) / p->stride_h;
-    const int32_t ox1 = p->in_w - 3 + p->pad_left < 0 ? -1 : (p->in_w - 3 + p->pad_left) / p->stride_w;
-    const int32_t oy_end = oy1 + 1 < p->out_h ? oy1 + 1 : p->out_h;
-    const int32_t ox_end = ox1 + 1 < p->out_w ? ox1 + 1 : p->out_w;
     uint32_t kw[SG_DW_GROUPS * 18];
     sg_rq_fast_t rq[SG_DW_GROUPS * 4];
-    int32_t b, oy, ox, c0;
+    int8_t zrow[SG_DW_GROUPS * 4];
+    const int8_t *tp[9];
+    int32_t b, oy, ox, c0, ky, kx;
+    memset(zrow, (int8_t)p->in_zp, sizeof zrow);
     for (c0 = 0; c0 < blocked; c0 += 4 * SG_DW_GROUPS) {
         const int32_t groups = (blocked - c0) / 4 < SG_DW_GROUPS ? (blocked - c0) / 4 : SG_DW_GROUPS;
         sg_dw3_tables(p, w, c0, groups, kw, rq);
         for (b = 0; b < p->batches; ++b) {
             const int8_t *in_b = in + b * p->in_h * p->in_w * C + c0;
-            for (oy = oy0; oy < oy_end; ++oy) {
-                const int8_t *x = in_b + ((oy * p->stride_h - p->pad_top) * p->in_w + ox0 * p->stride_w - p->pad_left) * C;
-                int8_t *o = out + ((b * p->out_h + oy) * p->out_w + ox0) * C + c0;
-                for (ox = ox0; ox < ox_end; ++ox, x += p->stride_w * C, o += C) {
-                    sg_dw3_pixel(&d, x, kw, rq, p->bias + c0, groups, o);
+            for (oy = 0; oy < p->out_h; ++oy) {
+                const int32_t iy0 = oy * p->stride_h - p->pad_top;
+                const int rows_in = iy0 >= 0 && iy0 + 2 < p->in_h;
+                int8_t *o = out + (b * p->out_h + oy) * p->out_w * C + c0;
+                for (ox = 0; ox < p->out_w; ++ox, o += C) {
+                    const int32_t ix0 = ox * p->stride_w - p->pad_left;
+                    if (rows_in && ix0 >= 0 && ix0 + 2 < p->in_w) {
+                        sg_dw3_pixel(&d, in_b + (iy0 * p->in_w + ix0) * C, kw, rq, p->bias + c0, groups, o);
+                        continue;
+                    }
+                    for (ky = 0; ky < 3; ++ky) {
+                        const int32_t iy = iy0 + ky;
+                        for (kx = 0; kx < 3; ++kx) {
+                            const int32_t ix = ix0 + kx;
+                            const int in_bounds = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
+                            tp[ky * 3 + kx] = in_bounds ? in_b + (iy * p->in_w + ix) * C : zrow;
+                        }
+                    }
+                    sg_dw3_pixel_taps(&d, tp, kw, rq, p->bias + c0, groups, o);
                 }
             }
         }
@@ -763,8 +794,9 @@ static void sg_dw_mult1(const sg_dwconv_params_t *p, const int8_t *in, const int
     const int32_t in_zp = p->in_zp;
     const int32_t C = p->out_c;
     const int32_t blocked = C - C % 8;
-    const int interior3x3 = SG_DW_INTERIOR && p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 &&
-                            sg_rq_fast_ok(p->out_shift, blocked);
+    const int dw3 = SG_DW_INTERIOR && p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 &&
+                    sg_rq_fast_ok(p->out_shift, blocked);
+    const int32_t first = dw3 ? blocked : 0; /* sg_dw3 does channels [0, blocked) */
     sg_tap_t taps[SG_DW_MAX_TAPS];
     const int8_t *pad_k[SG_DW_MAX_TAPS];
     int32_t acc[SG_DW_CHANNELS];
@@ -777,9 +809,6 @@ static void sg_dw_mult1(const sg_dwconv_params_t *p, const int8_t *in, const int
                 const int32_t ix0 = ox * p->stride_w - p->pad_left;
                 int8_t *o = out + ((b * p->out_h + oy) * p->out_w + ox) * C;
                 int32_t n_in = 0, n_pad = 0;
-                /* the interior pass (below) does channels [0, blocked) of interior pixels */
-                const int32_t first =
-                    interior3x3 && iy0 >= 0 && iy0 + 2 < p->in_h && ix0 >= 0 && ix0 + 2 < p->in_w ? blocked : 0;
                 if (first == C) {
                     continue;
                 }
@@ -811,8 +840,8 @@ static void sg_dw_mult1(const sg_dwconv_params_t *p, const int8_t *in, const int
         }
     }
 #if SG_DW_INTERIOR
-    if (interior3x3 && blocked > 0) {
-        sg_dw3_interior(p, in, w, out, blocked);
+    if (dw3 && blocked > 0) {
+        sg_dw3(p, in, w, out, blocked);
     }
 #endif
 }
