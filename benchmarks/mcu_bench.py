@@ -6,8 +6,9 @@ ST's published inference time.
 
 For each model and QEMU target: generate -> build -> one inference over the serial protocol
 (`run_on_device(..., emulate=True)`); QEMU runs with `-icount shift=0`, so the firmware's counter
-reports executed instructions. Printed: instructions per inference, instructions per MAC and, for
-fpnlite 192 on the M7, the ratio to ST's figure (benchmarks/st_reference.toml).
+reports executed instructions. Printed: instructions per inference, instructions per MAC, whether
+every output equals LiteRT's (built-in kernels) bytes and, for fpnlite 192 on the M7, the ratio to
+ST's figure (benchmarks/st_reference.toml).
 
 QEMU instructions are NOT Cortex-M7 cycles: QEMU has no pipeline, cache, memory wait-state or
 dual-issue model, so the ratio only says how our instruction stream compares to ST's cycle count.
@@ -61,14 +62,29 @@ def st_inference(model: Path) -> dict | None:
     return None
 
 
-def network_instructions(model: Path, target: str, work: Path) -> int:
+def litert_outputs(model: Path, item: np.ndarray) -> list[np.ndarray]:
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    interp = Interpreter(model_path=str(model),
+                         experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], item[None])
+    interp.invoke()
+    return [interp.get_tensor(d["index"]) for d in interp.get_output_details()]
+
+
+def network_instructions(model: Path, target: str, work: Path) -> tuple[int, bool]:
+    """(instructions of one inference, whether every output equals LiteRT's bytes)."""
     out = work / f"{model.stem}-{target}"
     generate_project(model, target, out)
     build_project(out)
     shape = load_graph(model).inputs[0].shape
     item = load_inputs(IMAGE, shape)[0] if IMAGE.exists() else np.random.default_rng(0).integers(
         0, 256, size=tuple(shape[1:]), dtype=np.uint8)
-    return int(run_on_device(out, item, emulate=True)["instructions"])
+    res = run_on_device(out, item, emulate=True)
+    ref = litert_outputs(model, item)
+    exact = all(np.array_equal(res[f"output_{i}"].reshape(r.shape), r) for i, r in enumerate(ref))
+    return int(res["instructions"]), exact
 
 
 # ---------------------------------------------------------------------------------------------
@@ -292,12 +308,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(os.environ.get("MCU_BENCH_DIR", tmp))
         if not args.no_network:
-            print(f"{'model':<40} {'target':<17} {'instructions':>14} {'MACs':>12} {'instr/MAC':>10}")
+            print(f"{'model':<40} {'target':<17} {'instructions':>14} {'MACs':>12} {'instr/MAC':>10} {'=LiteRT':>8}")
             for model in models:
                 macs = sum(op_macs(op) for op in lower_graph(load_graph(model)).operators)
                 for target in targets:
-                    ins = network_instructions(model, target, work)
-                    print(f"{model.stem:<40} {target:<17} {ins:14,d} {macs:12,d} {ins / macs:10.2f}", flush=True)
+                    ins, exact = network_instructions(model, target, work)
+                    print(f"{model.stem:<40} {target:<17} {ins:14,d} {macs:12,d} {ins / macs:10.2f} "
+                          f"{'yes' if exact else 'NO':>8}", flush=True)
                     ref = st_inference(model)
                     if ref is not None and target == "qemu-mps2-an500":
                         cycles = ref["time_ms"] * 1e-3 * ref["clock_mhz"] * 1e6

@@ -335,6 +335,70 @@ SG_NOINLINE static void sg_conv1x1_pairs(const int8_t *x, const int8_t *w, const
 }
 #endif
 
+#if SG_USE_DSP
+#define SG_C1_MAX_IN 256 /* input channels of the four-channel path (2 KiB of unpacked weights) */
+
+/* 1x1 conv, output channels [oc, oc + 4) of every pixel. `wk` holds their weights sign-extended
+ * once per call (per four input channels and per output channel oc..oc+3: the even int16 pairs in
+ * the low word, the odd in the high word), so each input word is unpacked once and feeds eight SMLADs. bias, q and o start at oc. */
+SG_NOINLINE static void sg_conv1x1_quad(const int8_t *x, const uint64_t *wk, int32_t pixels, const int32_t *bias,
+                                        const sg_rq_fast_t *q, const sg_conv_params_t *p, int8_t *o)
+{
+    const int32_t in_c = p->in_c, out_c = p->out_c;
+    const int32_t zp = p->out_zp, lo = p->act_min, hi = p->act_max;
+    const uint64_t *const wk_end = wk + in_c;
+    int32_t px;
+    for (px = 0; px < pixels; ++px, x += in_c, o += out_c) {
+        const int8_t *xp = x;
+        const uint64_t *k = wk;
+        int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
+        for (; k != wk_end; k += 4, xp += 4) {
+            /* one 64-bit load (LDRD) per output channel: its even and odd pairs */
+            const uint32_t u = sg_load4(xp);
+            const uint32_t xe = sg_sxtb16(u), xo = sg_sxtb16_odd(u);
+            const uint64_t k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3];
+            a0 = sg_smlad(xe, (uint32_t)k0, a0);
+            a0 = sg_smlad(xo, (uint32_t)(k0 >> 32), a0);
+            a1 = sg_smlad(xe, (uint32_t)k1, a1);
+            a1 = sg_smlad(xo, (uint32_t)(k1 >> 32), a1);
+            a2 = sg_smlad(xe, (uint32_t)k2, a2);
+            a2 = sg_smlad(xo, (uint32_t)(k2 >> 32), a2);
+            a3 = sg_smlad(xe, (uint32_t)k3, a3);
+            a3 = sg_smlad(xo, (uint32_t)(k3 >> 32), a3);
+        }
+        sg_store4(o, (uint32_t)(uint8_t)sg_rq_fast(q, a0, zp, lo, hi) |
+                         ((uint32_t)(uint8_t)sg_rq_fast(q + 1, a1, zp, lo, hi) << 8) |
+                         ((uint32_t)(uint8_t)sg_rq_fast(q + 2, a2, zp, lo, hi) << 16) |
+                         ((uint32_t)(uint8_t)sg_rq_fast(q + 3, a3, zp, lo, hi) << 24));
+    }
+}
+
+/* Output channels [0, out_c - out_c % 4) through sg_conv1x1_quad; returns how many it did. */
+static int32_t sg_conv1x1_quads(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out)
+{
+    const int32_t in_c = p->in_c, out_c = p->out_c;
+    const int32_t pixels = p->batches * p->out_h * p->out_w;
+    uint64_t wk[SG_C1_MAX_IN];
+    sg_rq_fast_t q[4];
+    int32_t oc, i, j;
+    if (in_c % 4 != 0 || in_c > SG_C1_MAX_IN) {
+        return 0;
+    }
+    for (oc = 0; oc + 4 <= out_c; oc += 4) {
+        uint64_t *d = wk;
+        for (i = 0; i < in_c; i += 4) {
+            for (j = 0; j < 4; ++j) {
+                const uint32_t v = sg_load4(w + (oc + j) * in_c + i);
+                *d++ = (uint64_t)sg_sxtb16(v) | ((uint64_t)sg_sxtb16_odd(v) << 32);
+            }
+        }
+        sg_rq_fast_init(p->out_mult + oc, p->out_shift + oc, 4, q);
+        sg_conv1x1_quad(in, wk, pixels, p->bias + oc, q, p, out + oc);
+    }
+    return oc;
+}
+#endif
+
 #define SG_RQ_CHUNK 64 /* output channels per pass of sg_conv1x1_s8 (1 KiB of requantisation table) */
 
 /* sg_conv1x1_generic with the requantisation constants computed once per SG_RQ_CHUNK output
@@ -352,7 +416,12 @@ static void sg_conv1x1_s8(const sg_conv_params_t *p, const int8_t *in, const int
         sg_conv1x1_generic(p, in, w, out);
         return;
     }
-    for (oc0 = 0; oc0 < out_c; oc0 += SG_RQ_CHUNK) {
+#if SG_USE_DSP
+    oc0 = sg_conv1x1_quads(p, in, w, out);
+#else
+    oc0 = 0;
+#endif
+    for (; oc0 < out_c; oc0 += SG_RQ_CHUNK) {
         const int32_t oc1 = out_c - oc0 < SG_RQ_CHUNK ? out_c : oc0 + SG_RQ_CHUNK;
         const sg_rq_fast_t *q = rq - oc0; /* q[oc] for oc in [oc0, oc1) */
         int32_t px = 0;
