@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -230,3 +231,68 @@ def test_conv_requantisation_matches_the_two_step_half_up_definition(kernels: Ke
     )
     got = kernels.run(call, [np.zeros((1, 1, 1, 1), np.int8), np.zeros((n, 1, 1, 1), np.int8)]).reshape(-1)
     assert np.array_equal(got.astype(np.int64), np.clip(want, -128, 127))
+
+
+# The Cortex-M DSP build has its own convolution paths (3x3 depthwise over register accumulators
+# with border taps on a zero-point row, 1x1 four channels at a time with unpacked weights, a one-step
+# requantisation for right shifts); on the shapes and shifts that pick each path and its fallbacks
+# it must give the portable build's bytes, which test_kernels_litert pins to LiteRT.
+_CONV_FIELDS = ("batches", "in_h", "in_w", "in_c", "out_h", "out_w", "out_c")
+_CONV_TAIL = ("k_h", "k_w", "stride_h", "stride_w", "dil_h", "dil_w", "pad_top", "pad_left", "in_zp", "out_zp",
+              "act_min", "act_max")
+
+
+def _conv_like_call(depthwise: bool, rng: np.random.Generator, in_hwc: tuple[int, int, int], out_c: int, stride: int,
+                    pad: int, shifts: np.ndarray, act: tuple[int, int]):
+    from generator.codegen.kernel_params import ConstArray, KernelCall
+
+    in_h, in_w, in_c = in_hwc
+    k = 3 if depthwise else 1
+    out_h = (in_h + 2 * pad - k) // stride + 1
+    out_w = (in_w + 2 * pad - k) // stride + 1
+    values = dict(batches=1, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w, out_c=out_c, k_h=k, k_w=k,
+                  stride_h=stride, stride_w=stride, dil_h=1, dil_w=1, pad_top=pad, pad_left=pad, in_zp=-7, out_zp=3,
+                  act_min=act[0], act_max=act[1])
+    names = _CONV_FIELDS + (("depth_multiplier",) if depthwise else ()) + _CONV_TAIL
+    fields = [("int32_t", n, values.get(n, 1)) for n in names]
+    fields += [("const int32_t *", n, ArrayRef(n)) for n in ("bias", "out_mult", "out_shift")]
+    arrays = (ConstArray("bias", "int32_t", tuple(int(v) for v in rng.integers(-6000, 6000, out_c))),
+              ConstArray("out_mult", "int32_t", tuple(int(v) for v in rng.integers(1 << 30, (1 << 31) - 1, out_c))),
+              ConstArray("out_shift", "int32_t", tuple(int(v) for v in shifts)))
+    out = SimpleNamespace(shape=(out_h, out_w, out_c), dtype=np.int8)  # all KernelLib.run reads of the output
+    call = KernelCall("sg_depthwise_conv2d_s8" if depthwise else "sg_conv2d_s8",
+                      "sg_dwconv_params_t" if depthwise else "sg_conv_params_t", tuple(fields), arrays, (out,))
+    x = rng.integers(-128, 128, (in_h, in_w, in_c), dtype=np.int8)
+    w = rng.integers(-128, 128, (k, k, out_c) if depthwise else (out_c, in_c), dtype=np.int8)
+    return call, [x, w]
+
+
+@pytest.fixture(scope="module")
+def dsp_and_portable(tmp_path_factory: pytest.TempPathFactory) -> tuple[KernelLib, KernelLib]:
+    d = tmp_path_factory.mktemp("builds")
+    return KernelLib(build_library(d, ("-DSG_EMULATE_DSP",))), KernelLib(build_library(d, ("-DSG_PORTABLE",)))
+
+
+@pytest.mark.parametrize(
+    "depthwise, in_hwc, out_c, stride, pad, shift_kind",
+    [
+        (True, (7, 9, 20), 20, 1, 1, "right"),  # 16 blocked channels on the fast path, 4 rounded apart
+        (True, (8, 6, 72), 72, 2, 1, "right"),  # three passes of channel groups, stride 2
+        (True, (3, 3, 8), 8, 1, 1, "right"),  # one interior pixel, eight border pixels
+        (True, (6, 5, 24), 24, 1, 0, "edge"),  # shifts -1 and -31 (the constants' corner cases)
+        (True, (5, 5, 16), 16, 1, 1, "left"),  # a shift >= 0 falls back to the tap-list path
+        (False, (5, 3, 12), 10, 1, 0, "right"),  # two channel quads, then a pair; odd pixel count
+        (False, (4, 4, 260), 6, 1, 0, "right"),  # in_c above the unpacked-weight buffer
+        (False, (3, 5, 6), 9, 1, 0, "right"),  # in_c % 4 != 0
+        (False, (4, 3, 16), 8, 1, 0, "left"),
+    ],
+)
+def test_dsp_convolution_paths_match_the_portable_build(dsp_and_portable, depthwise, in_hwc, out_c, stride, pad,
+                                                        shift_kind) -> None:
+    rng = np.random.default_rng(out_c * 31 + in_hwc[2])
+    shifts = {"right": rng.integers(-12, -5, out_c), "edge": np.resize([-1, -31, -8], out_c),
+              "left": np.where(np.arange(out_c) == 3, 0, -9)}[shift_kind]
+    for act in ((-128, 127), (3, 90)):
+        call, inputs = _conv_like_call(depthwise, rng, in_hwc, out_c, stride, pad, shifts, act)
+        dsp, portable = (lib.run(call, inputs) for lib in dsp_and_portable)
+        assert np.array_equal(dsp, portable), f"{call.function} act={act}"
