@@ -243,11 +243,10 @@ _CONV_TAIL = ("k_h", "k_w", "stride_h", "stride_w", "dil_h", "dil_w", "pad_top",
 
 
 def _conv_like_call(depthwise: bool, rng: np.random.Generator, in_hwc: tuple[int, int, int], out_c: int, stride: int,
-                    pad: int, shifts: np.ndarray, act: tuple[int, int]):
+                    pad: int, shifts: np.ndarray, act: tuple[int, int], k: int):
     from generator.codegen.kernel_params import ConstArray, KernelCall
 
     in_h, in_w, in_c = in_hwc
-    k = 3 if depthwise else 1
     out_h = (in_h + 2 * pad - k) // stride + 1
     out_w = (in_w + 2 * pad - k) // stride + 1
     values = dict(batches=1, in_h=in_h, in_w=in_w, in_c=in_c, out_h=out_h, out_w=out_w, out_c=out_c, k_h=k, k_w=k,
@@ -263,7 +262,7 @@ def _conv_like_call(depthwise: bool, rng: np.random.Generator, in_hwc: tuple[int
     call = KernelCall("sg_depthwise_conv2d_s8" if depthwise else "sg_conv2d_s8",
                       "sg_dwconv_params_t" if depthwise else "sg_conv_params_t", tuple(fields), arrays, (out,))
     x = rng.integers(-128, 128, (in_h, in_w, in_c), dtype=np.int8)
-    w = rng.integers(-128, 128, (k, k, out_c) if depthwise else (out_c, in_c), dtype=np.int8)
+    w = rng.integers(-128, 128, (k, k, out_c) if depthwise else (out_c, k, k, in_c), dtype=np.int8)
     return call, [x, w]
 
 
@@ -285,6 +284,7 @@ def dsp_and_portable(tmp_path_factory: pytest.TempPathFactory) -> tuple[KernelLi
         (False, (4, 4, 260), 6, 1, 0, "right"),  # in_c above the unpacked-weight buffer
         (False, (3, 5, 6), 9, 1, 0, "right"),  # in_c % 4 != 0
         (False, (4, 3, 16), 8, 1, 0, "left"),
+        (False, (20, 18, 3), 6, 2, 1, "right"),  # 3x3x3 fields padded to 28 bytes, three chunks of pixels
     ],
 )
 def test_dsp_convolution_paths_match_the_portable_build(dsp_and_portable, depthwise, in_hwc, out_c, stride, pad,
@@ -293,6 +293,7 @@ def test_dsp_convolution_paths_match_the_portable_build(dsp_and_portable, depthw
     shifts = {"right": rng.integers(-12, -5, out_c), "edge": np.resize([-1, -31, -8], out_c),
               "left": np.where(np.arange(out_c) == 3, 0, -9)}[shift_kind]
     for act in ((-128, 127), (3, 90)):
-        call, inputs = _conv_like_call(depthwise, rng, in_hwc, out_c, stride, pad, shifts, act)
+        k = 3 if depthwise or in_hwc[2] == 3 else 1
+        call, inputs = _conv_like_call(depthwise, rng, in_hwc, out_c, stride, pad, shifts, act, k)
         dsp, portable = (lib.run(call, inputs) for lib in dsp_and_portable)
         assert np.array_equal(dsp, portable), f"{call.function} act={act}"

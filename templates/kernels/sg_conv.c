@@ -338,17 +338,19 @@ SG_NOINLINE static void sg_conv1x1_pairs(const int8_t *x, const int8_t *w, const
 #if SG_USE_DSP
 #define SG_C1_MAX_IN 256 /* input channels of the four-channel path (2 KiB of unpacked weights) */
 
-/* 1x1 conv, output channels [oc, oc + 4) of every pixel. `wk` holds their weights sign-extended
- * once per call (per four input channels and per output channel oc..oc+3: the even int16 pairs in
- * the low word, the odd in the high word), so each input word is unpacked once and feeds eight SMLADs. bias, q and o start at oc. */
-SG_NOINLINE static void sg_conv1x1_quad(const int8_t *x, const uint64_t *wk, int32_t pixels, const int32_t *bias,
-                                        const sg_rq_fast_t *q, const sg_conv_params_t *p, int8_t *o)
+/* Output channels [oc, oc + 4) of `pixels` pixels whose inputs are `n` bytes each (n % 4 == 0),
+ * `stride` bytes apart. `wk` holds the four channels' weights sign-extended once per call (per
+ * four input bytes and per output channel: the even int16 pairs in the low word, the odd in the
+ * high word), so each input word is unpacked once and feeds eight SMLADs. bias, q and o start at
+ * oc; o advances out_c bytes per pixel. */
+SG_NOINLINE static void sg_conv_quad(const int8_t *x, int32_t stride, int32_t n, const uint64_t *wk, int32_t pixels,
+                                     const int32_t *bias, const sg_rq_fast_t *q, const sg_conv_params_t *p, int8_t *o)
 {
-    const int32_t in_c = p->in_c, out_c = p->out_c;
+    const int32_t out_c = p->out_c;
     const int32_t zp = p->out_zp, lo = p->act_min, hi = p->act_max;
-    const uint64_t *const wk_end = wk + in_c;
+    const uint64_t *const wk_end = wk + n;
     int32_t px;
-    for (px = 0; px < pixels; ++px, x += in_c, o += out_c) {
+    for (px = 0; px < pixels; ++px, x += stride, o += out_c) {
         const int8_t *xp = x;
         const uint64_t *k = wk;
         int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
@@ -373,27 +375,41 @@ SG_NOINLINE static void sg_conv1x1_quad(const int8_t *x, const uint64_t *wk, int
     }
 }
 
-/* Output channels [0, out_c - out_c % 4) through sg_conv1x1_quad; returns how many it did. */
+/* sg_conv_quad's weight table for the four rows w, w + len, w + 2 len, w + 3 len, zero-extended
+ * from len to n bytes. */
+static void sg_quad_weights(const int8_t *w, int32_t len, int32_t n, uint64_t *wk)
+{
+    int32_t i, j, b;
+    for (i = 0; i < n; i += 4) {
+        for (j = 0; j < 4; ++j) {
+            uint32_t v;
+            if (i + 4 <= len) {
+                v = sg_load4(w + j * len + i);
+            } else {
+                for (v = 0, b = 0; b < 4 && i + b < len; ++b) {
+                    v |= (uint32_t)(uint8_t)w[j * len + i + b] << (8 * b);
+                }
+            }
+            *wk++ = (uint64_t)sg_sxtb16(v) | ((uint64_t)sg_sxtb16_odd(v) << 32);
+        }
+    }
+}
+
+/* 1x1: output channels [0, out_c - out_c % 4) through sg_conv_quad; returns how many it did. */
 static int32_t sg_conv1x1_quads(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out)
 {
     const int32_t in_c = p->in_c, out_c = p->out_c;
     const int32_t pixels = p->batches * p->out_h * p->out_w;
     uint64_t wk[SG_C1_MAX_IN];
     sg_rq_fast_t q[4];
-    int32_t oc, i, j;
+    int32_t oc;
     if (in_c % 4 != 0 || in_c > SG_C1_MAX_IN) {
         return 0;
     }
     for (oc = 0; oc + 4 <= out_c; oc += 4) {
-        uint64_t *d = wk;
-        for (i = 0; i < in_c; i += 4) {
-            for (j = 0; j < 4; ++j) {
-                const uint32_t v = sg_load4(w + (oc + j) * in_c + i);
-                *d++ = (uint64_t)sg_sxtb16(v) | ((uint64_t)sg_sxtb16_odd(v) << 32);
-            }
-        }
+        sg_quad_weights(w + oc * in_c, in_c, in_c, wk);
         sg_rq_fast_init(p->out_mult + oc, p->out_shift + oc, 4, q);
-        sg_conv1x1_quad(in, wk, pixels, p->bias + oc, q, p, out + oc);
+        sg_conv_quad(in, in_c, in_c, wk, pixels, p->bias + oc, q, p, out + oc);
     }
     return oc;
 }
@@ -498,6 +514,48 @@ static void sg_im2col_pixel(const sg_conv_params_t *p, const int8_t *in_b, int32
     }
 }
 
+#if SG_USE_DSP
+#define SG_IM2COL_QUAD_K 128   /* receptive-field bytes (rounded up to 4) of the four-channel path */
+#define SG_IM2COL_QUAD_BUF 1024 /* bytes of gathered receptive fields per chunk of pixels */
+
+/* KxK convolution with a small receptive field (the first layer's 3x3x3): gather the fields of as
+ * many pixels as fit in SG_IM2COL_QUAD_BUF, each zero-padded to a multiple of four bytes, then run
+ * sg_conv_quad over them four output channels at a time; the out_c % 4 last channels one by one. */
+static void sg_conv_im2col_quads(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out)
+{
+    const sg_rq_t rq = {p->out_mult, p->out_shift, p->out_zp, p->act_min, p->act_max};
+    const int32_t k_size = p->k_h * p->k_w * p->in_c;
+    const int32_t k4 = (k_size + 3) & ~3;
+    const int32_t chunk = SG_IM2COL_QUAD_BUF / k4;
+    const int32_t out_c = p->out_c, quads = out_c - out_c % 4;
+    const int32_t per_image = p->out_h * p->out_w;
+    const int32_t pixels = p->batches * per_image;
+    int8_t patch[SG_IM2COL_QUAD_BUF];
+    uint64_t wk[SG_IM2COL_QUAD_K];
+    sg_rq_fast_t q[4];
+    int32_t px0, k, oc;
+    for (px0 = 0; px0 < pixels; px0 += chunk) {
+        const int32_t n = pixels - px0 < chunk ? pixels - px0 : chunk;
+        int8_t *o = out + px0 * out_c;
+        for (k = 0; k < n; ++k) {
+            const int32_t px = px0 + k, b = px / per_image, r = px % per_image;
+            sg_im2col_pixel(p, in + b * p->in_h * p->in_w * p->in_c, r / p->out_w, r % p->out_w, patch + k * k4);
+            memset(patch + k * k4 + k_size, 0, (size_t)(k4 - k_size));
+        }
+        for (oc = 0; oc < quads; oc += 4) {
+            sg_quad_weights(w + oc * k_size, k_size, k4, wk);
+            sg_rq_fast_init(p->out_mult + oc, p->out_shift + oc, 4, q);
+            sg_conv_quad(patch, k4, k4, wk, n, p->bias + oc, q, p, o + oc);
+        }
+        for (; oc < out_c; ++oc) {
+            for (k = 0; k < n; ++k) {
+                o[k * out_c + oc] = sg_rq_up(&rq, p->bias[oc] + sg_dot_s8(patch + k * k4, w + oc * k_size, k_size), oc);
+            }
+        }
+    }
+}
+#endif
+
 /* KxK convolution as the 1x1 GEMM over receptive fields gathered two pixels at a time. */
 static void sg_conv_im2col_s8(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, int8_t *out)
 {
@@ -558,6 +616,12 @@ void sg_conv2d_s8(const sg_conv_params_t *p, const int8_t *in, const int8_t *w, 
         sg_conv1x1_s8(p, in, w, out);
         return;
     }
+#if SG_USE_DSP
+    if (((k_size + 3) & ~3) <= SG_IM2COL_QUAD_K && out_c >= 4 && sg_rq_fast_ok(p->out_shift, out_c)) {
+        sg_conv_im2col_quads(p, in, w, out);
+        return;
+    }
+#endif
     if (k_size <= SG_IM2COL_MAX) {
         sg_conv_im2col_s8(p, in, w, out);
         return;
