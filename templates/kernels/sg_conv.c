@@ -158,6 +158,23 @@ static void sg_rq_fast_init(const int32_t *mult, const int32_t *shift, int32_t n
     }
 }
 
+#if SG_USE_DSP
+/* sg_mbqm_up(acc, mult, shift) + zp for the channel's shift < 0, not clamped. */
+static inline int32_t sg_rq_fast_raw(const sg_rq_fast_t *q, int32_t acc, int32_t zp)
+{
+    const int64_t k = (int64_t)(((uint64_t)q->k_hi << 32) | q->k_lo);
+    return ((int32_t)(((int64_t)acc * q->mult + k) >> 32) >> q->rsh) + zp;
+}
+
+/* Four channels' accumulators requantised, clamped and packed for one 32-bit store. */
+static inline uint32_t sg_rq_fast4(const sg_rq_fast_t *q, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int32_t zp,
+                                   uint32_t lo4, uint32_t hi4)
+{
+    return sg_pack4_clamp(sg_rq_fast_raw(q, a0, zp), sg_rq_fast_raw(q + 1, a1, zp), sg_rq_fast_raw(q + 2, a2, zp),
+                          sg_rq_fast_raw(q + 3, a3, zp), lo4, hi4);
+}
+#endif
+
 /* Equals sg_clamp(sg_mbqm_up(acc, mult, shift) + zp, lo, hi) for the channel's shift < 0. */
 static inline int32_t sg_rq_fast(const sg_rq_fast_t *q, int32_t acc, int32_t zp, int32_t lo, int32_t hi)
 {
@@ -347,7 +364,8 @@ SG_NOINLINE static void sg_conv_quad(const int8_t *x, int32_t stride, int32_t n,
                                      const int32_t *bias, const sg_rq_fast_t *q, const sg_conv_params_t *p, int8_t *o)
 {
     const int32_t out_c = p->out_c;
-    const int32_t zp = p->out_zp, lo = p->act_min, hi = p->act_max;
+    const int32_t zp = p->out_zp;
+    const uint32_t lo4 = sg_bytes4(p->act_min), hi4 = sg_bytes4(p->act_max);
     const uint64_t *const wk_end = wk + n;
     int32_t px;
     for (px = 0; px < pixels; ++px, x += stride, o += out_c) {
@@ -368,10 +386,7 @@ SG_NOINLINE static void sg_conv_quad(const int8_t *x, int32_t stride, int32_t n,
             a3 = sg_smlad(xe, (uint32_t)k3, a3);
             a3 = sg_smlad(xo, (uint32_t)(k3 >> 32), a3);
         }
-        sg_store4(o, (uint32_t)(uint8_t)sg_rq_fast(q, a0, zp, lo, hi) |
-                         ((uint32_t)(uint8_t)sg_rq_fast(q + 1, a1, zp, lo, hi) << 8) |
-                         ((uint32_t)(uint8_t)sg_rq_fast(q + 2, a2, zp, lo, hi) << 16) |
-                         ((uint32_t)(uint8_t)sg_rq_fast(q + 3, a3, zp, lo, hi) << 24));
+        sg_store4(o, sg_rq_fast4(q, a0, a1, a2, a3, zp, lo4, hi4));
     }
 }
 
@@ -818,11 +833,6 @@ static void sg_dw3_tables(const sg_dwconv_params_t *p, const int8_t *w, int32_t 
         a3 = sg_smlatt(xo_, (kp)[1], a3);                                                          \
     } while (0)
 
-static inline uint32_t sg_dw3_rq(const sg_rq_fast_t *q, int32_t acc, int32_t zp, int32_t lo, int32_t hi)
-{
-    return (uint8_t)sg_rq_fast(q, acc, zp, lo, hi);
-}
-
 /* Groups [0, groups) of one interior pixel: `x` is the top-left tap's pixel at the pass's first
  * channel c0, `kw`/`rq` the pass's tables, `o` the output pixel at c0. The four accumulators stay
  * in registers through the nine taps; all channels here round half up (c < blocked). */
@@ -830,7 +840,8 @@ SG_NOINLINE static void sg_dw3_pixel(const sg_dw3_t *d, const int8_t *x, const u
                                      const int32_t *bias, int32_t groups, int8_t *o)
 {
     const int32_t C = d->C, C2 = 2 * d->C, row = d->row;
-    const int32_t zp = d->zp, lo = d->lo, hi = d->hi;
+    const int32_t zp = d->zp;
+    const uint32_t lo4 = sg_bytes4(d->lo), hi4 = sg_bytes4(d->hi);
     const int32_t *const bias_end = bias + 4 * groups;
     for (; bias != bias_end; bias += 4, x += 4, o += 4, rq += 4) {
         const int8_t *xr = x;
@@ -842,8 +853,7 @@ SG_NOINLINE static void sg_dw3_pixel(const sg_dw3_t *d, const int8_t *x, const u
             SG_DW3_TAP(xr + C, kw + 2);
             SG_DW3_TAP(xr + C2, kw + 4);
         }
-        sg_store4(o, sg_dw3_rq(rq, a0, zp, lo, hi) | (sg_dw3_rq(rq + 1, a1, zp, lo, hi) << 8) |
-                         (sg_dw3_rq(rq + 2, a2, zp, lo, hi) << 16) | (sg_dw3_rq(rq + 3, a3, zp, lo, hi) << 24));
+        sg_store4(o, sg_rq_fast4(rq, a0, a1, a2, a3, zp, lo4, hi4));
     }
 }
 
@@ -852,7 +862,8 @@ SG_NOINLINE static void sg_dw3_pixel(const sg_dw3_t *d, const int8_t *x, const u
 SG_NOINLINE static void sg_dw3_pixel_taps(const sg_dw3_t *d, const int8_t *const *tp, const uint32_t *kw,
                                           const sg_rq_fast_t *rq, const int32_t *bias, int32_t groups, int8_t *o)
 {
-    const int32_t zp = d->zp, lo = d->lo, hi = d->hi;
+    const int32_t zp = d->zp;
+    const uint32_t lo4 = sg_bytes4(d->lo), hi4 = sg_bytes4(d->hi);
     int32_t g;
     for (g = 0; g < 4 * groups; g += 4, bias += 4, o += 4, rq += 4) {
         const int8_t *const *t = tp;
@@ -863,8 +874,7 @@ SG_NOINLINE static void sg_dw3_pixel_taps(const sg_dw3_t *d, const int8_t *const
             SG_DW3_TAP(t[1] + g, kw + 2);
             SG_DW3_TAP(t[2] + g, kw + 4);
         }
-        sg_store4(o, sg_dw3_rq(rq, a0, zp, lo, hi) | (sg_dw3_rq(rq + 1, a1, zp, lo, hi) << 8) |
-                         (sg_dw3_rq(rq + 2, a2, zp, lo, hi) << 16) | (sg_dw3_rq(rq + 3, a3, zp, lo, hi) << 24));
+        sg_store4(o, sg_rq_fast4(rq, a0, a1, a2, a3, zp, lo4, hi4));
     }
 }
 #else

@@ -118,6 +118,29 @@ static inline uint32_t sg_sxtb16_odd(uint32_t x)
     __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
     return r;
 }
+#define sg_ssat8(x) __ssat((x), 8)
+/* low half of a, low half of b in the top half */
+static inline uint32_t sg_pkhbt16(int32_t a, int32_t b)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(a), "r"(b));
+    return r;
+}
+#define sg_uxtb16(x) ((uint32_t)__uxtb16((uint32_t)(x)))
+/* Per signed byte max(a, b) and min(a, b): SSUB8 sets the GE flags SEL reads, in one asm statement
+ * so nothing can be scheduled between them. */
+static inline uint32_t sg_max_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
+static inline uint32_t sg_min_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
 #elif defined(SG_EMULATE_DSP)
 #define SG_USE_DSP 1
 static inline uint32_t sg_sxtb16(uint32_t x)
@@ -144,6 +167,38 @@ static inline uint32_t sg_sxtb16_odd(uint32_t x)
 {
     return sg_sxtb16((x >> 8) | (x << 24));
 }
+static inline int32_t sg_ssat8(int32_t x)
+{
+    return x < -128 ? -128 : (x > 127 ? 127 : x);
+}
+static inline uint32_t sg_uxtb16(uint32_t x)
+{
+    return x & 0x00FF00FFu;
+}
+static inline uint32_t sg_pkhbt16(int32_t a, int32_t b)
+{
+    return ((uint32_t)a & 0xFFFFu) | ((uint32_t)b << 16);
+}
+static inline uint32_t sg_max_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r = 0;
+    int i;
+    for (i = 0; i < 32; i += 8) {
+        const int8_t x = (int8_t)(a >> i), y = (int8_t)(b >> i);
+        r |= (uint32_t)(uint8_t)(x >= y ? x : y) << i;
+    }
+    return r;
+}
+static inline uint32_t sg_min_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r = 0;
+    int i;
+    for (i = 0; i < 32; i += 8) {
+        const int8_t x = (int8_t)(a >> i), y = (int8_t)(b >> i);
+        r |= (uint32_t)(uint8_t)(x >= y ? y : x) << i;
+    }
+    return r;
+}
 #else
 #define SG_USE_DSP 0
 #endif
@@ -160,6 +215,20 @@ static inline uint32_t sg_load4(const int8_t *p)
     memcpy(&v, p, sizeof v);
 #endif
     return v;
+}
+
+/* Four int32 results clamped to [lo, hi] (lo4/hi4: the bound in every byte) and packed into bytes
+ * 0..3: saturate to int8, interleave, then a byte-wise max and min. */
+static inline uint32_t sg_pack4_clamp(int32_t v0, int32_t v1, int32_t v2, int32_t v3, uint32_t lo4, uint32_t hi4)
+{
+    const uint32_t e = sg_uxtb16(sg_pkhbt16(sg_ssat8(v0), sg_ssat8(v2)));
+    const uint32_t o = sg_uxtb16(sg_pkhbt16(sg_ssat8(v1), sg_ssat8(v3)));
+    return sg_min_s8x4(sg_max_s8x4(e | (o << 8), lo4), hi4);
+}
+
+static inline uint32_t sg_bytes4(int32_t v)
+{
+    return (uint32_t)(uint8_t)v * 0x01010101u;
 }
 
 /* Unaligned 32-bit store: one STR (see sg_load4). */
