@@ -372,19 +372,24 @@ SG_NOINLINE static void sg_conv_quad(const int8_t *x, int32_t stride, int32_t n,
         const int8_t *xp = x;
         const uint64_t *k = wk;
         int32_t a0 = bias[0], a1 = bias[1], a2 = bias[2], a3 = bias[3];
-        for (; k != wk_end; k += 4, xp += 4) {
-            /* one 64-bit load (LDRD) per output channel: its even and odd pairs */
+        while (k != wk_end) {
+            /* one LDRD per output channel: its even and odd pairs */
             const uint32_t u = sg_load4(xp);
             const uint32_t xe = sg_sxtb16(u), xo = sg_sxtb16_odd(u);
-            const uint64_t k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3];
-            a0 = sg_smlad(xe, (uint32_t)k0, a0);
-            a0 = sg_smlad(xo, (uint32_t)(k0 >> 32), a0);
-            a1 = sg_smlad(xe, (uint32_t)k1, a1);
-            a1 = sg_smlad(xo, (uint32_t)(k1 >> 32), a1);
-            a2 = sg_smlad(xe, (uint32_t)k2, a2);
-            a2 = sg_smlad(xo, (uint32_t)(k2 >> 32), a2);
-            a3 = sg_smlad(xe, (uint32_t)k3, a3);
-            a3 = sg_smlad(xo, (uint32_t)(k3 >> 32), a3);
+            uint32_t ke, ko;
+            xp += 4;
+            SG_LDRD_INC(ke, ko, k);
+            a0 = sg_smlad(xe, ke, a0);
+            a0 = sg_smlad(xo, ko, a0);
+            SG_LDRD_INC(ke, ko, k);
+            a1 = sg_smlad(xe, ke, a1);
+            a1 = sg_smlad(xo, ko, a1);
+            SG_LDRD_INC(ke, ko, k);
+            a2 = sg_smlad(xe, ke, a2);
+            a2 = sg_smlad(xo, ko, a2);
+            SG_LDRD_INC(ke, ko, k);
+            a3 = sg_smlad(xe, ke, a3);
+            a3 = sg_smlad(xo, ko, a3);
         }
         sg_store4(o, sg_rq_fast4(q, a0, a1, a2, a3, zp, lo4, hi4));
     }

@@ -119,6 +119,10 @@ static inline uint32_t sg_sxtb16_odd(uint32_t x)
     return r;
 }
 #define sg_ssat8(x) __ssat((x), 8)
+/* lo, hi = the two words at p; p += 8 (one LDRD with write-back: GCC splits 64-bit loads of
+ * a table into two LDRs when registers are tight) */
+#define SG_LDRD_INC(lo, hi, p)                                                                     \
+    __asm__("ldrd %0, %1, [%2], #8" : "=&r"(lo), "=&r"(hi), "+r"(p) : "m"(*(const uint64_t *)(p)))
 /* low half of a, low half of b in the top half */
 static inline uint32_t sg_pkhbt16(int32_t a, int32_t b)
 {
@@ -179,6 +183,12 @@ static inline uint32_t sg_pkhbt16(int32_t a, int32_t b)
 {
     return ((uint32_t)a & 0xFFFFu) | ((uint32_t)b << 16);
 }
+#define SG_LDRD_INC(lo, hi, p)                                                                     \
+    do {                                                                                           \
+        (lo) = (uint32_t)*(p);                                                                     \
+        (hi) = (uint32_t)(*(p) >> 32);                                                             \
+        ++(p);                                                                                     \
+    } while (0)
 static inline uint32_t sg_max_s8x4(uint32_t a, uint32_t b)
 {
     uint32_t r = 0;
