@@ -128,9 +128,8 @@ static inline int8_t sg_rq_dw(const sg_rq_t *rq, int32_t acc, int32_t oc, int32_
 /* sg_mbqm_up for shift < 0 as one multiply-accumulate: hi = (acc * mult + k) >> 32, then
  * hi >> rsh (see sg_mbqm_up); a channel's constants, computed once per call or pass. */
 typedef struct {
-    int32_t mult;
+    int32_t mult, rsh; /* in this order: sg_rq_fast4 loads the struct as two 64-bit pairs */
     uint32_t k_lo, k_hi;
-    int32_t rsh;
 } sg_rq_fast_t;
 
 /* The one-step form covers right shifts only (shift < 0, i.e. multipliers below 0.5). */
@@ -159,19 +158,35 @@ static void sg_rq_fast_init(const int32_t *mult, const int32_t *shift, int32_t n
 }
 
 #if SG_USE_DSP
-/* sg_mbqm_up(acc, mult, shift) + zp for the channel's shift < 0, not clamped. */
-static inline int32_t sg_rq_fast_raw(const sg_rq_fast_t *q, int32_t acc, int32_t zp)
+/* sg_mbqm_up(acc, mult, shift) + zp for a channel's shift < 0 (constants as in sg_rq_fast_t), not
+ * clamped. */
+static inline int32_t sg_rq_fast_raw(int32_t acc, uint32_t mult, uint32_t rsh, uint32_t k_lo, uint32_t k_hi, int32_t zp)
 {
-    const int64_t k = (int64_t)(((uint64_t)q->k_hi << 32) | q->k_lo);
-    return ((int32_t)(((int64_t)acc * q->mult + k) >> 32) >> q->rsh) + zp;
+    const int64_t k = (int64_t)(((uint64_t)k_hi << 32) | k_lo);
+    return ((int32_t)(((int64_t)acc * (int32_t)mult + k) >> 32) >> rsh) + zp;
 }
 
-/* Four channels' accumulators requantised, clamped and packed for one 32-bit store. */
+/* Four channels' accumulators requantised, clamped and packed for one 32-bit store; each
+ * channel's constants come in two LDRDs. */
 static inline uint32_t sg_rq_fast4(const sg_rq_fast_t *q, int32_t a0, int32_t a1, int32_t a2, int32_t a3, int32_t zp,
                                    uint32_t lo4, uint32_t hi4)
 {
-    return sg_pack4_clamp(sg_rq_fast_raw(q, a0, zp), sg_rq_fast_raw(q + 1, a1, zp), sg_rq_fast_raw(q + 2, a2, zp),
-                          sg_rq_fast_raw(q + 3, a3, zp), lo4, hi4);
+    const uint32_t *t = (const uint32_t *)(const void *)q;
+    uint32_t m, r, kl, kh;
+    int32_t v0, v1, v2, v3;
+    SG_LDRD2_INC(m, r, t);
+    SG_LDRD2_INC(kl, kh, t);
+    v0 = sg_rq_fast_raw(a0, m, r, kl, kh, zp);
+    SG_LDRD2_INC(m, r, t);
+    SG_LDRD2_INC(kl, kh, t);
+    v1 = sg_rq_fast_raw(a1, m, r, kl, kh, zp);
+    SG_LDRD2_INC(m, r, t);
+    SG_LDRD2_INC(kl, kh, t);
+    v2 = sg_rq_fast_raw(a2, m, r, kl, kh, zp);
+    SG_LDRD2_INC(m, r, t);
+    SG_LDRD2_INC(kl, kh, t);
+    v3 = sg_rq_fast_raw(a3, m, r, kl, kh, zp);
+    return sg_pack4_clamp(v0, v1, v2, v3, lo4, hi4);
 }
 #endif
 

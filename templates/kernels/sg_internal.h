@@ -123,6 +123,8 @@ static inline uint32_t sg_sxtb16_odd(uint32_t x)
  * a table into two LDRs when registers are tight) */
 #define SG_LDRD_INC(lo, hi, p)                                                                     \
     __asm__("ldrd %0, %1, [%2], #8" : "=&r"(lo), "=&r"(hi), "+r"(p) : "m"(*(const uint64_t *)(p)))
+#define SG_LDRD2_INC(lo, hi, p)                                                                    \
+    __asm__("ldrd %0, %1, [%2], #8" : "=&r"(lo), "=&r"(hi), "+r"(p) : "m"(*(const uint32_t(*)[2])(p)))
 /* low half of a, low half of b in the top half */
 static inline uint32_t sg_pkhbt16(int32_t a, int32_t b)
 {
@@ -188,6 +190,12 @@ static inline uint32_t sg_pkhbt16(int32_t a, int32_t b)
         (lo) = (uint32_t)*(p);                                                                     \
         (hi) = (uint32_t)(*(p) >> 32);                                                             \
         ++(p);                                                                                     \
+    } while (0)
+#define SG_LDRD2_INC(lo, hi, p)                                                                    \
+    do {                                                                                           \
+        (lo) = (p)[0];                                                                             \
+        (hi) = (p)[1];                                                                             \
+        (p) += 2;                                                                                  \
     } while (0)
 static inline uint32_t sg_max_s8x4(uint32_t a, uint32_t b)
 {
