@@ -8,7 +8,10 @@
  * LiteRT's float32 arithmetic step by step.
  * On cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4/M7/M33/M55) the convolutions use
  * SMLAD/SXTB16 through <arm_acle.h>; elsewhere portable C. Both give the same bytes (the sums are
- * exact); -DSG_EMULATE_DSP builds the DSP path on a host for testing.
+ * exact); -DSG_EMULATE_DSP builds the DSP path on a host for testing. The DSP path also has its own
+ * loop structure (sg_conv.c): 1x1 and small-field convolutions four output channels at a time over
+ * weights sign-extended once per call, 3x3 depthwise four channels in registers through the nine
+ * taps; they need up to ~2 KiB of stack per call (tables), which the firmware's stack sizing sees.
  * Which LiteRT code path each kernel reproduces (and how that was established) is written at the
  * kernel; tests/test_kernels_*.py compare every operator of the real models, 240 random
  * single-operator models, and a Cortex-M7 build in QEMU, byte for byte with LiteRT.
