@@ -1,6 +1,6 @@
 """The real boards' firmware projects: they compile with -Wall -Wextra -Werror and every section
 lands in the region the plan chose, with every external memory and RAM bank the boards offer in use
-(so the SDRAM, QSPI, XSPI and AXISRAM bring-up code is compiled too)."""
+(so the SDRAM, QSPI, XSPI NOR, PSRAM and AXISRAM bring-up code is compiled too)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from generator.errors import BuildError
+from generator.firmware.board import board_defines
 from generator.firmware.build import build_project
 from generator.firmware.project import render_project
 from generator.firmware.sections import check_sections, read_sections
@@ -23,11 +24,10 @@ WEIGHTS = 64
 
 
 def full_plan(target) -> Plan:
-    """Every activation and weight region of the board used a little (the N6 PSRAM excepted:
-    its set-up is not generated, see stm32.py)."""
+    """Every activation and weight region of the board used a little (so the N6 PSRAM too)."""
     regions = [RegionUse(r.name, r.base, r.size, r.arena_base, r.capacity,
                          ARENA if r.activations else 0, WEIGHTS if r.weights else 0)
-               for r in target.regions if (r.activations or r.weights) and r.name != "PSRAM"]
+               for r in target.regions if r.activations or r.weights]
     return Plan(target, [], regions, [], 0, 0, "synthetic")
 
 
@@ -109,3 +109,44 @@ def test_firmware_too_big_for_its_reserved_ram_names_the_bank(tmp_path):
     out = render_project(tmp_path, target, full_plan(target), {}, app="selftest", stack_size=80_000)
     with pytest.raises(BuildError, match=r"need \d+ more bytes than the DTCM bytes reserved"):
         build_project(out)
+
+
+def test_n6_full_plan_brings_up_the_psram_and_places_its_arena_at_0x9000_0000(built):
+    target, plan, out, result = built
+    if target.id != "stm32n6570-dk":
+        pytest.skip("the PSRAM is the N6 board's")
+    board_h = (out / "src" / "sg_board.h").read_text()
+    assert "#define SG_USE_PSRAM           1" in board_h
+    # 32 MiB: DEVSIZE 24; 200 MHz HCLK needs no prescaler at the APS256XX's 200 MHz
+    assert "SG_PSRAM_DEVSIZE       24u" in board_h and "SG_PSRAM_PRESCALER     0u" in board_h
+    arena = {s.name: s for s in result.sections}[".arena.PSRAM"]
+    assert 0x9000_0000 <= arena.address < 0x9200_0000
+
+
+def test_n6_plan_without_psram_compiles_no_psram_set_up():
+    target = load_target("stm32n6570-dk")
+    plan = full_plan(target)
+    plan.regions[:] = [u for u in plan.regions if u.name != "PSRAM"]
+    defines = dict(board_defines(target, plan))
+    assert defines["SG_USE_PSRAM"] == "0" and "SG_PSRAM_BASE" not in defines
+
+
+def test_n6_psram_timing_follows_the_xspi_kernel_clock():
+    from types import SimpleNamespace
+
+    from generator.firmware.stm32 import _n6_psram_defines
+    region = SimpleNamespace(base=0x9000_0000, size=0x200_0000)
+    fast = dict(_n6_psram_defines(region, 200_000_000))
+    # 200 MHz: no prescaler, 1 us of nCS-low = 200 cycles - 4, 25 ns nCS-high = 5 cycles (CSHT + 1)
+    assert (fast["SG_PSRAM_PRESCALER"], fast["SG_PSRAM_REFRESH"], fast["SG_PSRAM_CSHT"]) == ("0u", "196u", "4u")
+    assert fast["SG_PSRAM_INIT_PRESCALER"] == "3u" and fast["SG_PSRAM_LIMIT"] == "0x91FFFFFFu"
+    slow = dict(_n6_psram_defines(region, 400_000_000))  # a faster kernel clock is divided down to 200 MHz
+    assert (slow["SG_PSRAM_PRESCALER"], slow["SG_PSRAM_REFRESH"]) == ("1u", "196u")
+
+
+def test_n6_psram_region_that_is_not_an_aligned_power_of_two_is_refused():
+    from types import SimpleNamespace
+
+    from generator.firmware.stm32 import _n6_psram_defines
+    with pytest.raises(BuildError, match="0x300000 bytes at 0x90000000 is not a naturally aligned power of two"):
+        _n6_psram_defines(SimpleNamespace(base=0x9000_0000, size=0x30_0000), 200_000_000)

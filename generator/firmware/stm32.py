@@ -38,6 +38,17 @@ _IS42S32800J = {"rows": 4096, "columns": 512, "cas": 2, "refresh_ms": 64.0, "tmr
                 "tras_ns": 42, "trc_ns": 60, "twr_clk": 2, "trp_ns": 18, "trcd_ns": 18}
 
 
+# STM32N6: HCLK = AXI 400 MHz / 2 (system_stm32n6.c), the APB and the XSPI kernel clock.
+_N6_HCLK_HZ = 200_000_000
+# Boards whose XSPI1 pin-out (UM3300, ST BSP stm32n6570_discovery_xspi.h) system_stm32n6.c knows.
+_N6_PSRAM_BOARDS = {"stm32n6570-dk"}
+# APS256XXN-OBR (AP Memory datasheet): 200 MHz at read/write latency code 7. nCS-low budget 1 us,
+# inside the datasheet's tCEM with margin (ST's BSP releases nCS even sooner); nCS high 25 ns
+# between bursts, the 5 cycles at 200 MHz ST's BSP uses. Mode registers are written at <= 50 MHz
+# (BSP: kernel clock / 4) before the latency codes are raised.
+_APS256XX = {"max_hz": 200_000_000, "init_hz": 50_000_000, "cs_low_max_ns": 1000, "cs_high_min_ns": 25}
+
+
 def _pin(name: str) -> tuple[int, int]:
     """'PD8' -> (3, 8)."""
     if len(name) < 3 or name[0] != "P" or name[1] not in _PORTS or not name[2:].isdigit():
@@ -116,14 +127,36 @@ def _n6_defines(target, plan) -> list[tuple[str, str]]:
     vco = 1_200_000_000  # HSI 64 MHz / 4 x 75 (RM0486 PLL: reference 16 MHz, VCO 800..3200 MHz)
     if vco % target.clock_hz or not 1 <= vco // target.clock_hz <= 256:
         raise BuildError(f"STM32N6 CPU clock {target.clock_hz} Hz is not 1200 MHz / an integer")
-    if _used(plan, {"PSRAM"}):
-        raise BuildError("the APS256XX PSRAM on XSPI1 of stm32n6570-dk needs its mode-register set-up, which "
-                         "stm32gen does not emit yet; plan without PSRAM (fewer activation regions)")
     banks = [n for n in ("AXISRAM3", "AXISRAM4", "AXISRAM5", "AXISRAM6") if _used(plan, {n})]
     mask = sum(1 << (int(n[-1]) - 3) for n in banks)
+    psram = _used(plan, {"PSRAM"})
     defs = [("SG_N6_IC1_DIV", f"{vco // target.clock_hz}u"), ("SG_N6_AXISRAM_MASK", f"0x{mask:X}u"),
-            ("SG_USE_XSPI_NOR", str(int(_used(plan, {"XSPI_NOR"}))))]
-    return defs, 200_000_000  # PCLK2 = HCLK = AXI 400 MHz / 2 (system_stm32n6.c)
+            ("SG_USE_XSPI_NOR", str(int(_used(plan, {"XSPI_NOR"})))), ("SG_USE_PSRAM", str(int(psram)))]
+    if psram:
+        if target.id not in _N6_PSRAM_BOARDS:
+            raise BuildError(f"board {target.id} has no PSRAM set-up (XSPI1 pins, APS256XX); only "
+                             f"{', '.join(sorted(_N6_PSRAM_BOARDS))} does")
+        defs += _n6_psram_defines(target.region("PSRAM"), _N6_HCLK_HZ)
+    return defs, _N6_HCLK_HZ  # PCLK2 = HCLK
+
+
+def _n6_psram_defines(region, kernel_hz: int) -> list[tuple[str, str]]:
+    """XSPI1 timing for the APS256XX from the XSPI1 kernel clock (HCLK, RM0486 RCC_CCIPR6 reset value)."""
+    size_log2 = int(math.log2(region.size))
+    if 1 << size_log2 != region.size or region.base % region.size:
+        raise BuildError(f"PSRAM region {region.size:#x} bytes at {region.base:#010x} is not a naturally "
+                         "aligned power of two, which XSPI DEVSIZE and the MPU region need")
+    # Memory clock: the fastest kernel_hz / (PRESCALER + 1) within the APS256XX's 200 MHz (latency code 7).
+    prescaler = -(-kernel_hz // _APS256XX["max_hz"]) - 1
+    mem_hz = kernel_hz // (prescaler + 1)
+    # RM0486 XSPI DCR4: nCS is released every REFRESH + 4 cycles on reads, so the PSRAM can refresh
+    # within its tCEM (maximum nCS-low time).
+    refresh = int(_APS256XX["cs_low_max_ns"] * mem_hz // 1_000_000_000) - 4
+    csht = clocks.ns_to_cycles(_APS256XX["cs_high_min_ns"], mem_hz)
+    return [("SG_PSRAM_BASE", f"0x{region.base:08X}u"), ("SG_PSRAM_LIMIT", f"0x{region.base + region.size - 1:08X}u"),
+            ("SG_PSRAM_DEVSIZE", f"{size_log2 - 1}u"), ("SG_PSRAM_CSHT", f"{csht - 1}u"),
+            ("SG_PSRAM_INIT_PRESCALER", f"{-(-kernel_hz // _APS256XX['init_hz']) - 1}u"),
+            ("SG_PSRAM_PRESCALER", f"{prescaler}u"), ("SG_PSRAM_REFRESH", f"{refresh}u")]
 
 
 def stm32_defines(fam: str, target, plan) -> list[tuple[str, str]]:

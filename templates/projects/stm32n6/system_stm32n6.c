@@ -10,8 +10,11 @@
  *      SRAMSD) — only AXISRAM1/2 are usable at reset;
  *   5. XSPI2 memory-mapped on the MX66UW1G45G (1-1-1 FAST READ 4B, 8 dummy cycles: the command the
  *      flash accepts from power-on without any configuration) when the plan puts weights there;
- *   6. caches.
- * The register offsets follow RM0486; this file is compile-checked, not yet run on a board. */
+ *   6. XSPI1 memory-mapped on the APS256XX PSRAM (x16 DTR, latency 7, read/write) plus a write-back
+ *      MPU region over it, when the plan puts activations there;
+ *   7. caches.
+ * The register offsets follow RM0486; this file is compile-checked, not yet run on a board (the
+ * PSRAM part included: no hardware was available when it was written). */
 #include <stdint.h>
 
 #include "sg_board.h"
@@ -98,6 +101,130 @@ static void xspi_nor_memory_mapped(void)
 }
 #endif
 
+#if SG_USE_PSRAM
+/* APS256XXN-OBR commands and mode registers (AP Memory datasheet, command and mode-register tables;
+ * the same values as ST's aps256xx.h driver). */
+#define APS_CMD_READ_LINEAR  0x20u /* linear burst read */
+#define APS_CMD_WRITE_LINEAR 0xA0u /* linear burst write */
+#define APS_CMD_WRITE_MR     0xC0u /* mode register write, no latency */
+#define APS_LATENCY          7u    /* read and write latency code 7: up to 200 MHz */
+
+/* STM32N6570-DK XSPI1 pins (UM3300 hexadeca-SPI PSRAM section; ST BSP stm32n6570_discovery_xspi.h):
+ * PO0 NCS1, PO2 DQS0, PO3 DQS1, PO4 CLK, PP0..PP15 IO0..IO15, all AF9 (XSPIM port 1), VDDIO2 at 1.8 V. */
+#define PSRAM_PINS_O 0x001Du
+#define PSRAM_PINS_P 0xFFFFu
+
+static void xspi_pins(uint32_t port, uint32_t mask)
+{
+    for (uint32_t pin = 0u; pin < 16u; ++pin) {
+        if ((mask & (1u << pin)) == 0u) {
+            continue;
+        }
+        uint32_t two = 2u * pin, four = 4u * (pin % 8u);
+        GPIO_MODER(port) = (GPIO_MODER(port) & ~(3u << two)) | (2u << two); /* RM0486 GPIOx_MODER: alternate */
+        GPIO_OSPEEDR(port) |= 3u << two;                                   /* GPIOx_OSPEEDR: very high speed */
+        GPIO_PUPDR(port) = (GPIO_PUPDR(port) & ~(3u << two)) | (1u << two); /* GPIOx_PUPDR: pull-up, as ST's BSP */
+        GPIO_AFR(port, pin) = (GPIO_AFR(port, pin) & ~(0xFu << four)) | (9u << four); /* GPIOx_AFRL/H: AF9 */
+    }
+}
+
+static void xspi1_wait_idle(void)
+{
+    while ((XSPI1_SR & XSPI_SR_BUSY) != 0u) { /* RM0486 XSPI_SR.BUSY: config writes need BUSY = 0 */
+    }
+}
+
+/* One APS256XX mode-register write in indirect-write mode: instruction 8 lines STR, 32-bit address
+ * and data on 8 lines DTR, no latency, no DQS (APS256XX datasheet, mode register write figure; RM0486
+ * XSPI indirect mode: the transfer starts on the AR write and its data phase takes the FIFO bytes). */
+static void psram_write_mode_register(uint32_t address, uint32_t value)
+{
+    XSPI1_DLR = 1u; /* RM0486 XSPI_DLR: DL + 1 = 2 bytes, one DTR clock: the register value on both edges */
+    XSPI1_CCR = XSPI_CCR_IMODE_8 | XSPI_CCR_ADMODE_8 | XSPI_CCR_ADDTR | XSPI_CCR_ADSIZE_32 | XSPI_CCR_DMODE_8 |
+                XSPI_CCR_DDTR;              /* RM0486 XSPI_CCR */
+    XSPI1_TCR = XSPI_TCR_DHQC;              /* RM0486 XSPI_TCR: no dummy cycle, DTR output hold */
+    XSPI1_IR = APS_CMD_WRITE_MR;            /* RM0486 XSPI_IR */
+    XSPI1_AR = address;                     /* RM0486 XSPI_AR: starts the command */
+    XSPI1_DR16 = (uint16_t)(value * 0x101u); /* RM0486 XSPI_DR: the 2 data bytes */
+    while ((XSPI1_SR & XSPI_SR_TCF) == 0u) { /* RM0486 XSPI_SR.TCF: transfer complete */
+    }
+    XSPI1_FCR = XSPI_FCR_CTCF;              /* RM0486 XSPI_FCR: clear TCF */
+    xspi1_wait_idle();
+}
+
+static void psram_memory_mapped(void)
+{
+    PWR_SVMCR3 |= PWR_SVMCR3_VDDIO2VRSEL;           /* RM0486 PWR_SVMCR3: VDDIO2 in the 1.8 V range (UM3300) */
+    RCC_AHB4ENSR = (1u << 14) | (1u << 15);         /* RM0486 RCC_AHB4ENR: GPIOOEN, GPIOPEN */
+    RCC_AHB5ENSR = (1u << 5) | (1u << 13);          /* RM0486 RCC_AHB5ENR: XSPI1EN, XSPIMEN */
+    (void)RCC_AHB5ENSR;
+    /* XSPIM stays in its reset mode (RM0486 XSPIM_CR = 0: XSPI1 on port 1, XSPI2 on port 2). */
+    xspi_pins(GPIOO_BASE, PSRAM_PINS_O);
+    xspi_pins(GPIOP_BASE, PSRAM_PINS_P);
+
+    if ((XSPI1_CR & XSPI_CR_EN) != 0u) { /* a boot stage may have left it running */
+        XSPI1_CR |= XSPI_CR_ABORT;       /* RM0486 XSPI_CR.ABORT: leaves memory-mapped mode, self-clearing */
+        while ((XSPI1_CR & XSPI_CR_ABORT) != 0u) {
+        }
+    }
+    XSPI1_CR = 0u; /* RM0486 XSPI_CR: disabled while the device registers change */
+    xspi1_wait_idle();
+    /* RM0486 XSPI_DCR1: AP Memory 16-bit protocol, DEVSIZE = log2(bytes) - 1, nCS high >= CSHT + 1
+     * cycles between commands, clock mode 0 */
+    XSPI1_DCR1 = XSPI_DCR1_MTYP_APM16 | (SG_PSRAM_DEVSIZE << 16) | (SG_PSRAM_CSHT << 8);
+    XSPI1_DCR2 = SG_PSRAM_INIT_PRESCALER; /* RM0486 XSPI_DCR2: slow clock for the mode-register writes */
+    /* RM0486 XSPI_DCR3: CSBOUND = 10, no burst crosses a 1 KiB boundary, so none crosses an APS256XX
+     * page (2 KiB in x16 mode, datasheet organisation table: 1024 words per page) */
+    XSPI1_DCR3 = 10u << 16;
+    XSPI1_DCR4 = SG_PSRAM_REFRESH; /* RM0486 XSPI_DCR4: nCS released so the PSRAM can self-refresh (tCEM) */
+    XSPI1_CR = XSPI_CR_FMODE_WRITE | XSPI_CR_FTHRES(8u) | XSPI_CR_EN; /* RM0486 XSPI_CR: indirect write */
+
+    /* APS256XX datasheet mode-register tables (values as ST's BSP for this board writes them):
+     * MR0 = 0x30: fixed latency type, read latency code 7, full drive strength;
+     * MR4 = 0x20: write latency code 7, 4x refresh, full-array refresh;
+     * MR8 = 0x40: x16 I/O mode, 16-byte wrap (not used: linear burst commands), no row crossing. */
+    psram_write_mode_register(0u, 0x30u);
+    psram_write_mode_register(4u, 0x20u);
+    psram_write_mode_register(8u, 0x40u);
+
+    XSPI1_CR &= ~XSPI_CR_EN;
+    xspi1_wait_idle();
+    XSPI1_DCR2 = SG_PSRAM_PRESCALER; /* RM0486 XSPI_DCR2: full speed (<= 200 MHz, latency code 7) */
+    /* Memory-mapped commands (APS256XX datasheet linear burst read/write; RM0486 XSPI_CCR/TCR/IR for
+     * reads, XSPI_WCCR/WTCR/WIR for writes): instruction 8 lines STR, 32-bit address 8 lines DTR, data
+     * 16 lines DTR with DQS (read strobe / write mask), latency - 1 dummy cycles because the latency
+     * count starts on the last address clock (the count ST's aps256xx driver uses). */
+    XSPI1_WCCR = XSPI_CCR_IMODE_8 | XSPI_CCR_ADMODE_8 | XSPI_CCR_ADDTR | XSPI_CCR_ADSIZE_32 | XSPI_CCR_DMODE_16 |
+                 XSPI_CCR_DDTR | XSPI_CCR_DQSE;
+    XSPI1_WTCR = APS_LATENCY - 1u;
+    XSPI1_WIR = APS_CMD_WRITE_LINEAR;
+    XSPI1_CCR = XSPI_CCR_IMODE_8 | XSPI_CCR_ADMODE_8 | XSPI_CCR_ADDTR | XSPI_CCR_ADSIZE_32 | XSPI_CCR_DMODE_16 |
+                XSPI_CCR_DDTR | XSPI_CCR_DQSE;
+    XSPI1_TCR = XSPI_TCR_DHQC | (APS_LATENCY - 1u);
+    XSPI1_IR = APS_CMD_READ_LINEAR;
+    XSPI1_CR = XSPI_CR_FMODE_MMAP | XSPI_CR_FTHRES(8u) | XSPI_CR_EN; /* RM0486 XSPI_CR: memory-mapped */
+}
+
+/* The default Armv8-M memory map makes 0x8000_0000-0x9FFF_FFFF Normal write-through (Armv8-M ARM
+ * B3.2 / D1.2 default memory map), so every activation store would go out to the PSRAM: give the
+ * populated window write-back read/write-allocate instead, no execute. MPU region 0 with the default
+ * map behind it (PRIVDEFENA) everywhere else. */
+static void psram_mpu_region(void)
+{
+    MPU_CTRL = 0u;
+    sg_dsb();
+    sg_isb();
+    MPU_MAIR0 = (MPU_MAIR0 & ~0xFFu) | 0xFFu; /* Armv8-M MPU_MAIR0 Attr0: Normal, inner/outer WB RW-allocate */
+    MPU_RNR = 0u;                             /* Armv8-M MPU_RNR */
+    /* Armv8-M MPU_RBAR: BASE, SH = non-shareable, AP = 01 read/write at any privilege, XN = 1 */
+    MPU_RBAR = (SG_PSRAM_BASE & ~0x1Fu) | (0u << 3) | (1u << 1) | 1u;
+    MPU_RLAR = (SG_PSRAM_LIMIT & ~0x1Fu) | (0u << 1) | 1u; /* Armv8-M MPU_RLAR: LIMIT, AttrIndx 0, EN */
+    MPU_CTRL = MPU_CTRL_ENABLE | MPU_CTRL_PRIVDEFENA;       /* Armv8-M MPU_CTRL */
+    sg_dsb();
+    sg_isb();
+}
+#endif
+
 void sg_system_init(void)
 {
     MPU_CTRL = 0u;
@@ -108,6 +235,10 @@ void sg_system_init(void)
     axisram_enable();
 #if SG_USE_XSPI_NOR
     xspi_nor_memory_mapped();
+#endif
+#if SG_USE_PSRAM
+    psram_memory_mapped();
+    psram_mpu_region();
 #endif
     sg_caches_enable();
 }
