@@ -102,7 +102,9 @@ static void xspi_nor_memory_mapped(void)
 #endif
 
 #if SG_USE_PSRAM
-/* APS256XXN-OBR commands and mode registers (AP Memory datasheet, command and mode-register tables;
+/* COMPILE-CHECKED ONLY: this PSRAM bring-up has not run on an STM32N6570-DK yet (no hardware).
+ *
+ * APS256XXN-OBR commands and mode registers (AP Memory datasheet, command and mode-register tables;
  * the same values as ST's aps256xx.h driver). */
 #define APS_CMD_READ_LINEAR  0x20u /* linear burst read */
 #define APS_CMD_WRITE_LINEAR 0xA0u /* linear burst write */
