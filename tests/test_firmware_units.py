@@ -150,12 +150,6 @@ def test_unknown_layout_is_refused(tmp_path):
         render_project(tmp_path, target, plan_using(target, {}, {}), {}, layout="cube", app="selftest")
 
 
-def test_n6_plan_with_psram_is_refused_with_the_reason(tmp_path):
-    target = load_target("stm32n6570-dk")
-    with pytest.raises(BuildError, match="APS256XX PSRAM"):
-        render_project(tmp_path, target, plan_using(target, {"PSRAM": 64}, {}), {}, app="selftest")
-
-
 def test_middleware_layout_is_the_library_and_a_readme_with_linker_lines(tmp_path):
     target = load_target("stm32h747i-disco")
     plan = plan_using(target, {"SDRAM": 4096}, {"QSPI": 64})
