@@ -206,3 +206,33 @@ def test_a_port_that_fails_mid_session_is_one_clear_error():
     link = Link("/dev/ttyACM9", opener=lambda *a, **k: Unplugged()).open()
     with pytest.raises(LinkError, match=r"cannot write to serial port '/dev/ttyACM9': \[Errno 5\] Input/output error"):
         link.handshake()
+
+
+class _Answers(Link):
+    """A device whose answers pass the CRC but whose payloads are cut short or foreign."""
+
+    def __init__(self, payloads: dict[int, bytes]):
+        super().__init__("socket://fake:1")
+        self.payloads = payloads
+        self.info = INFO
+
+    def request(self, cmd, payload=b"", budget=None):
+        return p.Frame(cmd | p.RESPONSE_BIT, 0, p.Status.OK, self.payloads[cmd])
+
+
+@pytest.mark.parametrize(
+    "cmd, call, what",
+    [
+        (p.Cmd.INFO, lambda link: link.handshake(), r"malformed INFO answer .* truncated at byte 5"),
+        (p.Cmd.RUN, lambda link: link.run(), r"malformed RUN answer .*\(6 bytes\): payload truncated at byte 0"),
+        (p.Cmd.READ_DETECTIONS, lambda link: link.read_detections(), r"malformed READ_DETECTIONS .* hold 1 records"),
+    ],
+)
+def test_a_crc_valid_but_malformed_answer_is_a_link_error_naming_the_command(cmd, call, what):
+    full = {
+        p.Cmd.INFO: p.pack_info(INFO)[:6],  # version and max_payload, then the target name is cut
+        p.Cmd.RUN: b"\x00" * 6,
+        p.Cmd.READ_DETECTIONS: b"\x01\x00\x01\x00" + b"\x00" * 5,  # one record announced, 5 of 12 bytes sent
+    }
+    with pytest.raises(LinkError, match=what):
+        call(_Answers({cmd: full[cmd]}))

@@ -207,6 +207,16 @@ class Link:
 
     # --- commands -------------------------------------------------------------------------------
 
+    def _parse(self, name: str, parse: Callable[[bytes], Any], payload: bytes) -> Any:
+        # A CRC-valid answer can still be cut short or laid out by other firmware: one clear error.
+        try:
+            return parse(payload)
+        except p.FrameError as e:
+            raise LinkError(
+                f"malformed {name} answer from {self.url} ({len(payload)} bytes): {e} — is this the stm32gen "
+                f"validation server of this version?"
+            ) from None
+
     def handshake(self, expected_sha256: str | None = None, expected_plan: str | None = None) -> p.DeviceInfo:
         """INFO, then check the protocol version and that the firmware matches the model and plan.
 
@@ -214,7 +224,7 @@ class Link:
         as a reset, since no session exists yet.
         """
         self.info = None
-        info = p.parse_info(self.request(p.Cmd.INFO).payload)
+        info = self._parse("INFO", p.parse_info, self.request(p.Cmd.INFO).payload)
         if info.protocol_version != p.PROTOCOL_VERSION:
             raise LinkError(
                 f"device speaks validation protocol v{info.protocol_version}, this host speaks "
@@ -264,7 +274,7 @@ class Link:
         self._chunked(send, len(data), 4)
 
     def run(self) -> p.RunResult:
-        res = p.parse_run(self.request(p.Cmd.RUN, budget=self.run_timeout).payload)
+        res = self._parse("RUN", p.parse_run, self.request(p.Cmd.RUN, budget=self.run_timeout).payload)
         if res.rc != 0:
             raise LinkError(f"the network returned error code {res.rc} on the device")
         return res
@@ -295,7 +305,7 @@ class Link:
                     raise
                 self.chunk_limit = self._chunk // 2
                 continue
-            total, got = p.parse_detections(resp.payload)
+            total, got = self._parse("READ_DETECTIONS", p.parse_detections, resp.payload)
             if not got and len(recs) < total:
                 raise LinkError(f"READ_DETECTIONS stopped at {len(recs)} of {total} records")
             recs += got
