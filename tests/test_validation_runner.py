@@ -183,3 +183,17 @@ def test_baud_defaults_to_the_targets_uart_setting():
 
     assert target_baud("nucleo-h743zi2") == 921_600
     assert target_baud("host") == 115_200 and target_baud(None) == 115_200
+
+
+def test_a_project_whose_target_is_unknown_is_refused_not_given_a_guessed_baud(host_project, tmp_path):
+    from generator.errors import TargetError
+    from generator.validation.command import target_baud
+
+    with pytest.raises(TargetError, match="unknown target 'nucleo-nonesuch'"):
+        target_baud("nucleo-nonesuch")
+    proj = tmp_path / "p"
+    shutil.copytree(host_project, proj, ignore=shutil.ignore_patterns("validation"))
+    manifest = json.loads((proj / "stm32gen.json").read_text())
+    (proj / "stm32gen.json").write_text(json.dumps({**manifest, "target": "nucleo-nonesuch"}))
+    res = _validate(proj, "--device", "/dev/ttyNOPE0", "--random", 1)
+    assert res.exit_code == 2 and "unknown target 'nucleo-nonesuch'" in res.output

@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.console import Console
 
 from generator.analysis import layers
-from generator.errors import Stm32genError, TargetError, ValidationMismatch
+from generator.errors import Stm32genError, ValidationMismatch
 from generator.firmware.emulate import Emulator
 from generator.pipeline import load_graph
 from generator.validation import report
@@ -41,13 +41,12 @@ def _macs(model_path: Path) -> int:
 
 
 def target_baud(target_id: str | None) -> int:
-    """The baud rate the target's firmware configures its UART for (115200 when unknown)."""
+    """The baud rate the target's firmware configures its UART for: 115200 for a manifest without a
+    target or a target without a UART (host); an id no target file defines raises TargetError, since
+    guessing a rate would only turn into a baffling silence on the port."""
     from generator.targets import load_target
 
-    try:
-        uart = load_target(target_id).uart if target_id else None
-    except TargetError:
-        uart = None
+    uart = load_target(target_id).uart if target_id else None
     return uart.baud if uart is not None else DEFAULT_BAUD
 
 
@@ -69,6 +68,7 @@ def run_validate(
     project = load_project(project_dir)
     expect = Expectations(project.model_sha256, project.plan_hash, project.macs or _macs(project.model_path))
     log_path = project.dir / "validation" / "results.jsonl"
+    baud = baud or target_baud(project.target)  # before the emulator boots: an unknown target fails fast
     with device_url(project, device, emulate) as url:
         outcome = validate(
             url,
@@ -77,7 +77,7 @@ def run_validate(
             expect,
             log_path,
             resume=resume,
-            baud=baud or target_baud(project.target),
+            baud=baud,
             console=console,
         )
     summary = report.summarize(outcome.records, outcome.info, expect.macs, outcome.retransmissions)
