@@ -50,17 +50,24 @@ class LiteRTReference:
         self._decoder = self._make_decoder(graph, raw, info, postprocess or {}, model_path)
 
     def _make_decoder(self, graph, raw, info: DeviceInfo, pp: dict, model_path: Path):
-        """Detections need the reference decoder and a recognisable SSD head; else None (skipped)."""
-        try:
-            from generator.pipeline import load_graph
-            from generator.postprocess.params import PostprocessParams
-            from generator.postprocess.reference import decode
-            from generator.ssd import find_ssd_head
-        except ImportError:
-            return None
+        """The reference decoder for the device's detections; None when neither model nor device has any.
+
+        A device that reports detections for a model without a recognisable SSD head cannot be
+        checked, and skipping the check would let a run pass on outputs alone: that is an error."""
+        from generator.pipeline import load_graph
+        from generator.postprocess.params import PostprocessParams
+        from generator.postprocess.reference import decode
+        from generator.ssd import find_ssd_head
+
         head = find_ssd_head(load_graph(model_path))
-        if head is None:
+        if head is None and not info.max_detections:
             return None
+        if head is None:
+            raise Stm32genError(
+                f"device reports up to {info.max_detections} detections, but {model_path.name} has no SSD "
+                f"head (scores behind a softmax, boxes, constant anchors) to decode a reference from: the "
+                f"firmware was not generated from this model"
+            )
         params = PostprocessParams(
             **{k: pp[k] for k in ("score_threshold", "iou_threshold", "max_detections") if k in pp}
         )
