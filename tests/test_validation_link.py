@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from contextlib import contextmanager
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -50,8 +51,8 @@ def _compute(x: bytes):
 
 
 @contextmanager
-def sim_url(**misbehave):
-    dev = SimDevice(INFO, _compute, counter=4242, misbehave=Misbehaviour(**misbehave))
+def sim_url(info=INFO, **misbehave):
+    dev = SimDevice(info, _compute, counter=4242, misbehave=Misbehaviour(**misbehave))
     ours, theirs = socket.socketpair()
     dev.attach(theirs)
     try:
@@ -77,7 +78,7 @@ class FakeReference:
 
 def _inputs(n: int, keys=None):
     keys = keys or [f"in{i}" for i in range(n)]
-    return lambda info: [
+    return [
         InputItem(k, lambda i=i: np.random.default_rng(i).integers(0, 256, (fake.H, fake.W, fake.C), dtype=np.uint8))
         for i, k in enumerate(keys)
     ]
@@ -236,3 +237,41 @@ def test_a_crc_valid_but_malformed_answer_is_a_link_error_naming_the_command(cmd
     }
     with pytest.raises(LinkError, match=what):
         call(_Answers({cmd: full[cmd]}))
+
+
+@pytest.mark.parametrize("other", [{"plan_hash": "ffeeddccbbaa9988"}, {"target_id": "sim-other"}])
+def test_resume_redoes_inputs_logged_by_other_firmware_and_says_how_many(tmp_path, other):
+    from rich.console import Console
+
+    log = tmp_path / "r.jsonl"
+    with sim_url() as (url, _):
+        validate(url, _inputs(2), lambda info: FakeReference(), Expectations(SHA), log, progress=False)
+    assert {(r["plan_hash"], r["target"]) for r in read_log(log)} == {(PLAN, "sim")}
+    console = Console(record=True, width=200)
+    with sim_url(replace(INFO, **other)) as (url, dev):  # same model, reflashed with another plan/target
+        out = validate(
+            url, _inputs(3), lambda info: FakeReference(), Expectations(SHA), log, resume=True, progress=False,
+            console=console,
+        )
+    assert out.skipped == 0 and out.discarded == 2 and dev.runs == 3
+    said = console.export_text()
+    assert "--resume: 2 finished result(s)" in said and "came from other firmware" in said
+    with sim_url(replace(INFO, **other)) as (url, dev):  # resuming again on that firmware reuses its own records
+        out = validate(url, _inputs(3), lambda info: FakeReference(), Expectations(SHA), log, resume=True, progress=False)
+    assert out.skipped == 3 and out.discarded == 0 and dev.runs == 0
+
+
+def test_a_run_that_cannot_connect_leaves_the_previous_log_untouched(tmp_path):
+    log = tmp_path / "r.jsonl"
+    log.write_text('{"input": "in0", "ok": true}\n')
+    with pytest.raises(LinkError, match="cannot open serial port '/dev/ttyNOPE0'"):
+        validate("/dev/ttyNOPE0", _inputs(1), lambda info: FakeReference(), Expectations(SHA), log, progress=False)
+    assert log.read_text() == '{"input": "in0", "ok": true}\n'
+
+
+def test_firmware_with_another_input_shape_is_refused_before_the_log_is_touched(tmp_path):
+    log = tmp_path / "r.jsonl"
+    log.write_text("previous\n")
+    with sim_url() as (url, _), pytest.raises(LinkError, match=r"device input is \[1, .*\], the model's is \[1, 9, 9, 3\]"):
+        validate(url, _inputs(1), lambda info: FakeReference(), Expectations(SHA, input_shape=(1, 9, 9, 3)), log, progress=False)
+    assert log.read_text() == "previous\n"

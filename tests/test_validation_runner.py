@@ -197,3 +197,19 @@ def test_a_project_whose_target_is_unknown_is_refused_not_given_a_guessed_baud(h
     (proj / "stm32gen.json").write_text(json.dumps({**manifest, "target": "nucleo-nonesuch"}))
     res = _validate(proj, "--device", "/dev/ttyNOPE0", "--random", 1)
     assert res.exit_code == 2 and "unknown target 'nucleo-nonesuch'" in res.output
+
+
+def test_bad_inputs_and_report_paths_are_refused_before_the_device_is_opened(host_project, tmp_path):
+    log = host_project / "validation" / "results.jsonl"
+    log.parent.mkdir(exist_ok=True)
+    log.write_text("previous\n")
+    # /dev/ttyNOPE0 would fail to open: each of these must be reported first, and leave the log alone.
+    res = _validate(host_project, "--device", "/dev/ttyNOPE0", "--images", tmp_path / "missing.jpg")
+    assert res.exit_code == 2 and f"image path '{tmp_path / 'missing.jpg'}' does not exist" in res.output
+    res = _validate(host_project, "--device", "/dev/ttyNOPE0", "--random", 1, "--json", tmp_path / "no" / "r.json")
+    assert res.exit_code == 2 and f"cannot write report '{tmp_path / 'no' / 'r.json'}'" in res.output
+    res = _validate(host_project, "--device", "/dev/ttyNOPE0", "--random", 1, "--html", tmp_path)
+    assert res.exit_code == 2 and f"cannot write report '{tmp_path}'" in res.output
+    res = _validate(host_project, "--device", "/dev/ttyNOPE0", "--random", 1, "--json", tmp_path / "r.json")
+    assert res.exit_code == 2 and "cannot open serial port" in res.output
+    assert not (tmp_path / "r.json").exists() and log.read_text() == "previous\n"

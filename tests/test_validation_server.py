@@ -120,7 +120,7 @@ def test_reset_mid_run_is_detected_and_the_input_resent(server_exe, tmp_path):
     with HostServer(server_exe) as url:
         out = validate(
             url,
-            lambda info: _items(inputs),
+            _items(inputs),
             lambda info: _FakeReference(),
             Expectations(SHA, PLAN),
             tmp_path / "log.jsonl",

@@ -11,6 +11,7 @@ from rich.console import Console
 from generator.analysis import layers
 from generator.errors import Stm32genError, ValidationMismatch
 from generator.firmware.emulate import Emulator
+from generator.model.reader import read_model
 from generator.pipeline import load_graph
 from generator.validation import report
 from generator.validation.hostserver import HostServer
@@ -66,13 +67,19 @@ def run_validate(
     """Validate and report; raises ValidationMismatch (exit 1) unless every input matched."""
     console = console or Console()
     project = load_project(project_dir)
-    expect = Expectations(project.model_sha256, project.plan_hash, project.macs or _macs(project.model_path))
     log_path = project.dir / "validation" / "results.jsonl"
-    baud = baud or target_baud(project.target)  # before the emulator boots: an unknown target fails fast
+    # Everything the user can get wrong is checked before a port is opened or QEMU boots.
+    baud = baud or target_baud(project.target)
+    shape = tuple(int(d) for d in read_model(project.model_path).inputs[0].shape)
+    expect = Expectations(project.model_sha256, project.plan_hash, project.macs or _macs(project.model_path), shape)
+    inputs = collect_inputs(images, random_n, shape)
+    for path in (json_path, html_path):
+        if path:
+            report.check_writable(path)
     with device_url(project, device, emulate) as url:
         outcome = validate(
             url,
-            lambda info: collect_inputs(images, random_n, info.input.shape),
+            inputs,
             lambda info: LiteRTReference(project.model_path, info, project.postprocess),
             expect,
             log_path,

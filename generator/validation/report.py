@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from generator.errors import Stm32genError
 from generator.validation.protocol import DeviceInfo
 
 _KIND_KEYS = {"cycles": "cycles_per_inference", "instructions": "instructions_per_inference"}
@@ -59,6 +60,23 @@ def summarize(records: list[dict], info: DeviceInfo, macs: int | None = None, re
     }
     summary["ok"] = n > 0 and not summary["failures"]
     return summary
+
+
+class ReportPathError(Stm32genError):
+    """A --json/--html path that cannot be written."""
+
+
+def check_writable(path: Path) -> None:
+    """Fail before the run, not after it: open the report path for appending (creating nothing that
+    was not there)."""
+    existed = path.exists()
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as e:
+        raise ReportPathError(f"cannot write report '{path}': {e.strerror or e}") from None
+    if not existed:
+        path.unlink()
 
 
 def write_json(path: Path, summary: dict) -> None:

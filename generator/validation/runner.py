@@ -48,14 +48,16 @@ class Expectations:
     model_sha256: str | None
     plan_hash: str | None = None
     macs: int | None = None
+    input_shape: tuple[int, ...] | None = None  # the model's, to refuse firmware with another input
 
 
 @dataclass
 class RunOutcome:
     records: list[dict]
     info: DeviceInfo
-    skipped: int = 0
+    skipped: int = 0  # inputs whose result --resume reused
     retransmissions: int = 0
+    discarded: int = 0  # inputs --resume redid because their logged result came from other firmware
     summary: dict = field(default_factory=dict)
 
 
@@ -87,6 +89,8 @@ def infer(link: Link, item_bytes: bytes, expect: Expectations, skip: set[int] = 
 
 
 def make_record(key: str, res: DeviceResult, exp: Expected, info: DeviceInfo, model_sha: str) -> dict:
+    """One JSONL line; model_sha256 + plan_hash + target name the firmware, which is what --resume
+    matches a finished record against."""
     outs = [
         compare.compare_output(sig.name, dev, ref)
         for sig, dev, ref in zip(info.outputs, res.outputs, exp.outputs, strict=True)
@@ -95,6 +99,8 @@ def make_record(key: str, res: DeviceResult, exp: Expected, info: DeviceInfo, mo
     rec: dict = {
         "input": key,
         "model_sha256": model_sha,
+        "plan_hash": info.plan_hash,
+        "target": info.target_id,
         "bit_exact": all(o["match"] for o in outs),
         "outputs": outs,
         "counter": res.counter,
@@ -114,8 +120,8 @@ def make_record(key: str, res: DeviceResult, exp: Expected, info: DeviceInfo, mo
     return rec
 
 
-def read_log(path: Path, model_sha: str | None) -> list[dict]:
-    """Finished records of this model; a line cut short by a crash is ignored, not an error."""
+def read_log(path: Path, model_sha: str | None = None) -> list[dict]:
+    """Finished records (of this model, when given); a line cut short by a crash is ignored, not an error."""
     if not path.is_file():
         return []
     out = []
@@ -129,6 +135,30 @@ def read_log(path: Path, model_sha: str | None) -> list[dict]:
     return out
 
 
+def same_firmware(rec: dict, info: DeviceInfo) -> bool:
+    """Was this record produced by the firmware now on the device? (records from before the fields
+    existed are not: they cannot be told apart)"""
+    return (
+        str(rec.get("model_sha256", "")).lower() == info.model_sha256.lower()
+        and str(rec.get("plan_hash", "")).lower() == info.plan_hash.lower()
+        and rec.get("target") == info.target_id
+    )
+
+
+def resumable(path: Path, info: DeviceInfo, keys: Sequence[str]) -> tuple[dict[str, dict], int]:
+    """The log's records this run can reuse, by input, and how many of this run's inputs have a
+    record only from other firmware (those are redone)."""
+    done: dict[str, dict] = {}
+    stale: set[str] = set()
+    for rec in read_log(path):
+        if same_firmware(rec, info):
+            done[rec["input"]] = rec
+        else:
+            stale.add(rec["input"])
+    wanted = set(keys)
+    return {k: r for k, r in done.items() if k in wanted}, len((stale - done.keys()) & wanted)
+
+
 def append_record(path: Path, rec: dict) -> None:
     # One os.write of a whole line on an O_APPEND descriptor: Ctrl-C lands before or after it, never inside.
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -140,7 +170,7 @@ def append_record(path: Path, rec: dict) -> None:
 
 def validate(
     url: str,
-    make_inputs: Callable[[DeviceInfo], Sequence[InputItem]],
+    inputs: Sequence[InputItem],
     make_reference: Callable[[DeviceInfo], object],
     expect: Expectations,
     log_path: Path,
@@ -151,17 +181,33 @@ def validate(
     link_factory: Callable[..., Link] = Link,
     progress: bool = True,
 ) -> RunOutcome:
+    """Run `inputs` (collected and checked by the caller before any device is touched). The log is
+    truncated, or read for --resume, only once the device has answered the handshake: a run that
+    cannot connect leaves the previous log as it was."""
     console = console or Console(stderr=True)
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    if not resume:
-        log_path.write_text("")
-    done = {r["input"]: r for r in read_log(log_path, expect.model_sha256)}
+    items = list(inputs)
     with link_factory(
         url, baud, on_text=lambda line: console.print(f"[dim]device: {line}[/]", highlight=False)
     ) as link:
         info = link.handshake(expect.model_sha256, expect.plan_hash)
-        items = list(make_inputs(info))
+        if expect.input_shape is not None and tuple(info.input.shape) != tuple(expect.input_shape):
+            raise LinkError(
+                f"device input is {list(info.input.shape)}, the model's is {list(expect.input_shape)}: flash the "
+                f"firmware generated from this model"
+            )
         reference = make_reference(info)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        done: dict[str, dict] = {}
+        discarded = 0
+        if resume:
+            done, discarded = resumable(log_path, info, [it.key for it in items])
+            if discarded:
+                console.print(
+                    f"--resume: {discarded} finished result(s) in {log_path} came from other firmware (model, "
+                    f"plan or target differ from the device's) and are redone"
+                )
+        else:
+            log_path.write_text("")
         todo = [it for it in items if it.key not in done]
         records = [done[it.key] for it in items if it.key in done]
         bar: AbstractContextManager = (
@@ -198,4 +244,6 @@ def validate(
                 f"interrupted after {len(records)} of {len(items)} inputs; {log_path} holds every finished "
                 f"result, run again with --resume to continue"
             ) from None
-    return RunOutcome(records, info, skipped=len(items) - len(todo), retransmissions=link.retransmissions)
+    return RunOutcome(
+        records, info, skipped=len(items) - len(todo), retransmissions=link.retransmissions, discarded=discarded
+    )
