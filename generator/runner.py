@@ -20,14 +20,8 @@ import numpy as np
 from generator.codegen.build import executable
 from generator.codegen.project import MANIFEST
 from generator.errors import Stm32genError
+from generator.images import IMAGE_SUFFIXES, InputError, load_image
 from generator.numerics import dequantize
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".tif", ".tiff", ".webp")
-
-
-class InputError(Stm32genError):
-    """An input file that cannot be fed to the model (wrong type, shape or format)."""
-
 
 class RunError(Stm32genError):
     """The project's executable failed or answered with the wrong number of bytes."""
@@ -72,17 +66,9 @@ def load_inputs(path: str | Path, shape: Sequence[int], dtype: str = "uint8") ->
         return np.ascontiguousarray(arr)
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         raise InputError(f"input '{path}' is neither .npy nor an image ({', '.join(IMAGE_SUFFIXES)})")
-    from PIL import Image, UnidentifiedImageError
-
     if len(shape) != 4 or shape[3] != 3 or dtype != "uint8":
         raise InputError(f"images give uint8 RGB pixels but the model takes {dtype} {list(shape)}; use a .npy input")
-    _, h, w, _ = shape
-    try:
-        with Image.open(path) as im:
-            rgb = im.convert("RGB").resize((w, h), Image.NEAREST)
-            return np.asarray(rgb, np.uint8)[None].copy()
-    except (UnidentifiedImageError, OSError) as exc:
-        raise InputError(f"input '{path}' is not a readable image ({exc})") from None
+    return load_image(path, shape[1], shape[2])[None].copy()
 
 
 def _take(buf: bytes, pos: int, n: int) -> tuple[bytes, int]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from generator.images import load_image
 from generator.model.ir import Quantization
 from generator.model.reader import read_model
 from generator.postprocess.params import PostprocessError
@@ -54,12 +55,8 @@ class LiteRTModel:
         self.anchors: np.ndarray | None = None
 
     def load_image(self, image_path: str | Path) -> np.ndarray:
-        """ST's preprocessing: RGB, nearest-neighbour resize to the input size, raw uint8 pixels."""
-        from PIL import Image
-
-        h, w = self.input_hw
-        with Image.open(image_path) as im:
-            return np.asarray(im.convert("RGB").resize((w, h), Image.NEAREST), np.uint8)
+        """The image as the model's input (generator.images: ST's preprocessing)."""
+        return load_image(image_path, *self.input_hw)
 
     def run(self, image_path: str | Path) -> RawOutputs:
         self._it.set_tensor(self._input["index"], self.load_image(image_path)[None])

@@ -1,5 +1,5 @@
-"""The inputs a validation run feeds the device, preprocessed like ST's evaluation: RGB, nearest
-resize to the model's input size, raw uint8 pixels (no letterbox)."""
+"""The inputs a validation run feeds the device: image files preprocessed by generator.images (ST's
+evaluation: RGB, nearest resize, raw uint8) and seeded random noise."""
 
 from __future__ import annotations
 
@@ -9,13 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from generator.errors import Stm32genError
+from generator.images import IMAGE_SUFFIXES, InputError, load_image
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".pgm", ".gif", ".tif", ".tiff", ".webp"}
-
-
-class InputError(Stm32genError):
-    """An --images path that is missing or not a readable image, or a bad --random count."""
+__all__ = ["IMAGE_SUFFIXES", "InputError", "InputItem", "collect_inputs"]
 
 
 @dataclass(frozen=True)
@@ -24,20 +20,10 @@ class InputItem:
     load: Callable[[], np.ndarray]  # -> uint8 [H, W, C]
 
 
-def preprocess(path: Path, height: int, width: int) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB").resize((width, height), Image.NEAREST), np.uint8)
-    except (OSError, UnidentifiedImageError) as e:
-        raise InputError(f"cannot read image '{path}': {e}") from None
-
-
 def collect_inputs(images: Sequence[Path], random_n: int, shape: Sequence[int], seed: int = 0) -> list[InputItem]:
     """Files (directories expanded, sorted) then `random_n` seeded uniform-noise inputs of `shape` (NHWC)."""
     if len(shape) != 4 or shape[0] != 1:
-        raise InputError(f"device input shape {list(shape)} is not [1, H, W, C]")
+        raise InputError(f"model input shape {list(shape)} is not [1, H, W, C]")
     _, h, w, c = (int(v) for v in shape)
     if random_n < 0:
         raise InputError(f"--random {random_n} must be >= 0")
@@ -47,15 +33,15 @@ def collect_inputs(images: Sequence[Path], random_n: int, shape: Sequence[int], 
         if path.is_dir():
             files = sorted(f for f in path.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
             if not files:
-                raise InputError(f"directory '{path}' holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})")
+                raise InputError(f"directory '{path}' holds no images ({', '.join(IMAGE_SUFFIXES)})")
         elif path.is_file():
             files = [path]
         else:
             raise InputError(f"image path '{path}' does not exist")
         for f in files:
             if c != 3:
-                raise InputError(f"images need a 3-channel input, the device's has {c} channels")
-            items.append(InputItem(str(f), lambda f=f: preprocess(f, h, w)))
+                raise InputError(f"images need a 3-channel input, the model's has {c} channels")
+            items.append(InputItem(str(f), lambda f=f: load_image(f, h, w)))
     for i in range(random_n):
         items.append(
             InputItem(
