@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STM32GEN := $(VENV)/bin/stm32gen
-APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+APT_PACKAGES := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm cmake ninja-build gcc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 MODEL ?=
 DEMO_DIR ?= build/demo
@@ -34,7 +34,7 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 test: setup
-	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
+	STM32GEN_REQUIRE_TOOLS=1 $(PY) -m pytest -n $(PYTEST_WORKERS) -q
 
 lint: venv
 	$(VENV)/bin/ruff check generator tests benchmarks

@@ -24,6 +24,10 @@ class _Group(TyperGroup):
         except Stm32genError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(exc.exit_code) from None
+        except OSError as exc:  # a path the user named cannot be read or written
+            where = f"{exc.filename}: " if exc.filename else ""
+            typer.echo(f"error: {where}{exc.strerror or exc}", err=True)
+            raise typer.Exit(2) from None
 
 
 app = typer.Typer(cls=_Group, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -104,6 +108,7 @@ def run(project: DirArg, input: Annotated[Path, typer.Option("--input", "-i", he
     """Run one input through a built project; save output_0..n-1 (+ detections, counter) to an .npz."""
     from generator.runner import run_file
 
+    out = out if out.suffix == ".npz" else out.with_name(out.name + ".npz")  # numpy would add it silently
     result = run_file(project, input, out, device=device, emulate=emulate)
     console.print(f"wrote {out}: " + ", ".join(f"{k} {list(v.shape)}" for k, v in result.items() if v.ndim)
                   + "".join(f"; {k} {int(v):,}" for k, v in result.items() if not v.ndim))
@@ -140,7 +145,7 @@ def plan(model: ModelArg, target: TargetOpt, as_json: JsonOpt = False,
 
 @app.command()
 def flash(project: DirArg,
-          tool: Annotated[str | None, typer.Option(help="STM32_Programmer_CLI, pyocd or openocd (default: the board's).")] = None,
+          tool: Annotated[str | None, typer.Option(help="cubeprogrammer (STM32_Programmer_CLI), pyocd or openocd (default: the board's).")] = None,
           dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the programmer command, do not run it.")] = False,
           ) -> None:
     """Program a built board project (external loader included when weights live in QSPI/XSPI)."""

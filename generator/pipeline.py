@@ -10,7 +10,7 @@ from pathlib import Path
 from generator.model.ir import Graph
 from generator.model.reader import read_model
 from generator.passes import LOWERING, PASSES, run_passes
-from generator.planner import Plan, plan_memory
+from generator.planner import Plan, plan_memory, verify_plan
 from generator.support import check_support
 from generator.targets import Target
 
@@ -39,4 +39,6 @@ def plan_graph(graph: Graph, target: Target) -> Plan:
     from generator.codegen.constants import with_kernel_constants
 
     log.info("plan for %s", target.id)
-    return with_kernel_constants(plan_memory(graph, target), graph)
+    plan = with_kernel_constants(plan_memory(graph, target), graph)
+    verify_plan(plan, graph)  # the plan the firmware is built from, checked again with its tables
+    return plan

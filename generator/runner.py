@@ -23,6 +23,7 @@ from generator.errors import Stm32genError
 from generator.images import IMAGE_SUFFIXES, InputError, load_image
 from generator.numerics import dequantize
 
+
 class RunError(Stm32genError):
     """The project's executable failed or answered with the wrong number of bytes."""
 
@@ -32,9 +33,13 @@ def read_manifest(project_dir: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise RunError(f"'{project_dir}' has no {MANIFEST}: is it a directory written by `stm32gen generate`?")
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except ValueError as exc:
         raise RunError(f"{path} is not valid JSON ({exc})") from None
+    missing = [k for k in ("target", "input", "outputs") if not isinstance(data, dict) or k not in data]
+    if missing:
+        raise RunError(f"{path} lacks {', '.join(missing)}; regenerate the project with `stm32gen generate`")
+    return data
 
 
 def item_shape(shape: Sequence[int]) -> tuple[int, ...]:
@@ -120,8 +125,8 @@ def run_batch(project_dir: str | Path, inputs: np.ndarray, variant: str = "relea
     """Run every item of the batch (N x the model's input shape) through the built executable, in one process."""
     manifest = read_manifest(project_dir)
     if manifest.get("target") != "host":
-        raise RunError(f"`run` executes host projects; '{project_dir}' targets {manifest.get('target')}: "
-                       "use `stm32gen validate`")
+        raise RunError(f"'{project_dir}' targets {manifest.get('target')}: run it with --emulate (QEMU "
+                       "targets) or --device URL (a board)")
     exe = executable(project_dir, variant)
     if not exe.is_file():
         raise RunError(f"'{exe}' does not exist: run `stm32gen build {project_dir}` first")
@@ -179,5 +184,5 @@ def run_file(project_dir: str | Path, input_path: str | Path, out_path: str | Pa
     else:
         result = run_batch(project_dir, batch)[0]
     result.pop("detection_records", None)
-    np.savez(out_path, **result)
+    np.savez(out_path, **result)  # the caller names the file: out_path ends in .npz (see cli.run)
     return result

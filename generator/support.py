@@ -1,7 +1,7 @@
 """What stm32gen can target: one rule per concern, each `(op) -> message | None`.
 
-A rule's docstring is the user-facing statement of the rule (listed by `stm32gen inspect --json`
-under "rules"). "Valid model" checks live in the reader; these say whether we can compile it."""
+A rule's docstring is the user-facing statement of the rule; `docs/SUPPORTED_OPS.md` is generated
+from them. "Valid model" checks live in the reader; these say whether we can compile it."""
 
 from __future__ import annotations
 

@@ -8,11 +8,10 @@ keys are errors so a typo never silently becomes a default.
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from generator.errors import Stm32genError, TargetError
 from generator.resources import targets_dir

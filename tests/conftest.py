@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,9 +18,17 @@ ST_SSD_V1_192 = MODELS_DIR / "st_ssd_mobilenet_v1_025_192_int8.tflite"
 REAL_MODELS = (FPNLITE_192, FPNLITE_256, FPNLITE_416, ST_SSD_V1_192)
 
 
+# Tests that need these skip when one is missing, which is right on a bare checkout but must never
+# happen silently in `make test` (it installs them first and sets STM32GEN_REQUIRE_TOOLS=1).
+REQUIRED_TOOLS = ("arm-none-eabi-gcc", "qemu-system-arm", "cmake", "ninja", "gcc")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not MODELS_DIR.is_dir():
         raise pytest.UsageError(f"the shared models are missing: expected {MODELS_DIR} beside the repository")
+    missing = [t for t in REQUIRED_TOOLS if shutil.which(t) is None]
+    if missing and os.environ.get("STM32GEN_REQUIRE_TOOLS") == "1":
+        raise pytest.UsageError(f"missing tools: {', '.join(missing)} (run `make setup`)")
 
 
 def litert_interpreter(model: Path | bytes, preserve: bool = True):

@@ -96,7 +96,7 @@ def test_executable_links_arena_and_weights_sections_at_planned_sizes(built):
 def test_manifest_records_model_target_plan_and_outputs(built, lowered):
     out, gen = built
     m = gen.manifest
-    assert m["model"] == str(MODEL.resolve()) and m["model_sha256"] == sha256_file(MODEL)
+    assert (out / m["model"]).resolve() == MODEL.resolve() and m["model_sha256"] == sha256_file(MODEL)
     assert m["target"] == "host" and m["plan_hash"] == plan_hash(lowered[1]) and len(m["plan_hash"]) == 16
     assert [o["name"] for o in m["outputs"]] == ["StatefulPartitionedCall:2", "StatefulPartitionedCall:1",
                                                  "StatefulPartitionedCall:0"]

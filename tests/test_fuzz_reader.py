@@ -54,5 +54,4 @@ def test_mutated_model_gives_typed_error_or_graph(shard: int) -> None:
             outcomes["error"] += 1
         except Exception as exc:
             pytest.fail(f"shard {shard} case {case}: {type(exc).__name__}: {exc}")
-    assert outcomes["ok"] + outcomes["error"] == CASES // SHARDS
     assert outcomes["error"] > CASES // SHARDS // 10, outcomes  # the mutations really reach the structure

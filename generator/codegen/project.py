@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -150,9 +151,11 @@ def generate_project(model: str | Path, target_id: str, out_dir: str | Path,
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise CodegenError(f"output '{out}' exists and is not a directory")
-    # A previous build (CMake cache, objects) may be for another board or toolchain: start clean.
-    shutil.rmtree(out / "build", ignore_errors=True)
     target = load_target(target_id)
+    if layout not in ("standalone", "middleware"):
+        raise CodegenError(f"unknown layout '{layout}'; layouts: standalone, middleware")
+    if target.core == "host" and layout != "standalone":
+        raise CodegenError("the host target has only the standalone layout; middleware is for board targets")
     graph = lower_graph(load_graph(model))
     outputs = _output_entries(graph)  # checks the outputs before anything is written
     sha = sha256_file(model)
@@ -169,17 +172,17 @@ def generate_project(model: str | Path, target_id: str, out_dir: str | Path,
               "anchors_output": head.anchors_index, "num_classes": head.num_classes,
               "score_threshold": params.score_threshold, "iou_threshold": params.iou_threshold,
               "max_detections": params.max_detections}
-    if layout not in ("standalone", "middleware"):
-        raise CodegenError(f"unknown layout '{layout}'; layouts: standalone, middleware")
+    # A previous build (CMake cache, objects) may be for another board or toolchain: start clean,
+    # but only now that the model, target and plan have all been accepted.
+    shutil.rmtree(out / "build", ignore_errors=True)
     if target.core == "host":
-        if layout != "standalone":
-            raise CodegenError("the host target has only the standalone layout; middleware is for board targets")
         _host_project(out, sources, pp, graph)
     else:
         _board_project(out, target, plan, graph, sources, layout)
     manifest = {
         "stm32gen_manifest": MANIFEST_VERSION,
-        "model": str(model),
+        # relative, so the project does not depend on where the checkout lives
+        "model": os.path.relpath(model, out.resolve()),
         "model_sha256": sha,
         "target": target.id,
         "plan_hash": net.plan_hash,

@@ -7,7 +7,6 @@ link step reruns). The host target is built by generator.codegen.build (a native
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import shutil
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import BuildError, ToolMissingError
-from generator.firmware.project import MANIFEST, TOOLCHAIN, render_sizes
+from generator.firmware.project import TOOLCHAIN, read_project_manifest, render_sizes
 from generator.firmware.sections import Section, check_sections
 from generator.firmware.stack import stack_sizes
 
@@ -80,10 +79,7 @@ def _configure(project: Path, build: Path) -> None:
 
 def build_project(project_dir: str | Path) -> BuildResult:
     project = Path(project_dir).resolve()
-    manifest_path = project / MANIFEST
-    if not manifest_path.is_file():
-        raise BuildError(f"{project} is not a rendered stm32gen project (no {MANIFEST})")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_project_manifest(project, BuildError)
     build = project / "build"
     _require("arm-none-eabi-gcc", "install the Arm GNU Toolchain (`apt-get install gcc-arm-none-eabi "
              "libnewlib-arm-none-eabi`, or developer.arm.com/downloads/-/arm-gnu-toolchain-downloads)")

@@ -16,7 +16,6 @@ exceptions included.
 
 from __future__ import annotations
 
-import json
 import shutil
 import socket
 import subprocess
@@ -41,12 +40,9 @@ def qemu_command(elf: str | Path, machine: str, port: int) -> list[str]:
 
 
 def _from_project(project: Path, machine: str | None) -> tuple[Path, str]:
-    from generator.firmware.project import MANIFEST
+    from generator.firmware.project import read_project_manifest
 
-    manifest_path = project / MANIFEST
-    if not manifest_path.is_file():
-        raise EmulationError(f"{project} is not a firmware project (no {MANIFEST}); generate it for a QEMU target")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_project_manifest(project, EmulationError)
     if not manifest.get("qemu_machine"):
         raise EmulationError(f"target {manifest['target']} is real hardware, not emulated; QEMU machines: "
                              f"{', '.join(MACHINES)} (targets qemu-mps2-an500, qemu-mps3-an547)")

@@ -12,16 +12,16 @@ is started at its vector table after the download.
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from generator.errors import Stm32genError, ToolMissingError
-from generator.firmware.project import MANIFEST
+from generator.firmware.project import read_project_manifest
 
 TOOLS = ("STM32_Programmer_CLI", "pyocd", "openocd")
+ALIASES = {"cubeprogrammer": "STM32_Programmer_CLI"}  # STM32CubeProgrammer's command-line program
 _INSTALL_HINT = {
     "STM32_Programmer_CLI": "install STM32CubeProgrammer from st.com/stm32cubeprog and put its bin/ on PATH",
     "pyocd": "install it with `pip install pyocd`",
@@ -59,10 +59,7 @@ def flash_command(project_dir: str | Path, tool: str | None = None, target=None)
     from generator.targets import load_target
 
     project = Path(project_dir)
-    manifest_path = project / MANIFEST
-    if not manifest_path.is_file():
-        raise FlashError(f"{project} is not a firmware project (no {MANIFEST})")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_project_manifest(project, FlashError)
     target = target or load_target(manifest["target"])
     if target.flash.tool in ("qemu", "none"):
         raise FlashError(f"target {target.id} is not flashed ({target.flash.tool}); "
@@ -70,7 +67,7 @@ def flash_command(project_dir: str | Path, tool: str | None = None, target=None)
     elf = (project / "build" / "firmware.elf").resolve()
     if not elf.is_file():
         raise FlashError(f"{elf} does not exist; build the project first (`stm32gen build {project}`)")
-    tool = tool or target.flash.tool
+    tool = ALIASES.get(tool or "", tool) or target.flash.tool
     external = manifest.get("external_regions", [])
     if tool == "STM32_Programmer_CLI":
         argv = [tool, "-c", "port=SWD", "mode=UR"]
@@ -97,7 +94,7 @@ def flash_command(project_dir: str | Path, tool: str | None = None, target=None)
                 raise FlashError(f"target {target.id} names no OpenOCD configuration")
             argv = [tool, "-f", target.flash.openocd_config, "-c", f"program {elf} verify reset exit"]
     else:
-        raise FlashError(f"unknown flash tool '{tool}'; tools: {', '.join(TOOLS)}")
+        raise FlashError(f"unknown flash tool '{tool}'; tools: {', '.join((*ALIASES, *TOOLS[1:]))}")
     return FlashCommand(tool, tuple(argv))
 
 

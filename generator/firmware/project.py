@@ -23,6 +23,8 @@ from generator.firmware.layout import compute_layout
 from generator.resources import templates_dir
 
 MANIFEST = "stm32gen-project.json"
+# What build, flash and emulate read from it.
+MANIFEST_KEYS = ("target", "regions", "sections", "vector_table", "qemu_machine")
 LAYOUTS = ("board", "middleware")
 APPS = ("server", "selftest")
 TOOLCHAIN = "arm-none-eabi.cmake"
@@ -150,3 +152,18 @@ def _render_middleware(out: Path, target, plan, files: dict[str, bytes]) -> Path
     return out
 
 
+
+
+def read_project_manifest(project: Path, error: type[Exception] = BuildError) -> dict:
+    """The firmware project's manifest, or one `error` naming what is wrong with it."""
+    path = Path(project) / MANIFEST
+    if not path.is_file():
+        raise error(f"{project} is not a firmware project (no {MANIFEST}); write one with `stm32gen generate`")
+    try:
+        data = json.loads(path.read_text())
+    except (ValueError, OSError) as exc:
+        raise error(f"{path} is not readable JSON ({exc}); regenerate the project") from None
+    missing = [k for k in MANIFEST_KEYS if not isinstance(data, dict) or k not in data]
+    if missing:
+        raise error(f"{path} lacks {', '.join(missing)}; regenerate the project with this stm32gen")
+    return data

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from generator.errors import EmulationError
-from generator.firmware.emulate import Emulator, _from_project, qemu_command
+from generator.errors import EmulationError, ToolMissingError
+from generator.firmware.emulate import QEMU, Emulator, _from_project, qemu_command
 
 
 def run_emulator(project: Path, port: int | None = None, stdio: bool = False, seconds: float | None = None,
@@ -21,6 +22,8 @@ def run_emulator(project: Path, port: int | None = None, stdio: bool = False, se
         elf, machine = _from_project(project, None)
         if not elf.is_file():
             raise EmulationError(f"{elf} is missing; run `stm32gen build {project}` first")
+        if shutil.which(QEMU) is None:
+            raise ToolMissingError(f"'{QEMU}' is not installed; install it with `apt-get install qemu-system-arm`")
         cmd = qemu_command(elf, machine, 0)
         cmd[cmd.index("-serial") + 1] = "stdio"
         on_ready(f"booting {elf.name} on {machine}, UART on this terminal (Ctrl-A X quits QEMU)")
