@@ -159,6 +159,7 @@ def test_firmware_in_qemu_validates_bit_exact_counting_instructions(tmp_path):
 
 def test_sigint_mid_run_exits_130_and_leaves_every_log_line_valid(host_project):
     log = host_project / "validation" / "results.jsonl"
+    log.unlink(missing_ok=True)  # the project is shared: wait for *this* run's lines, not an earlier log
     proc = subprocess.Popen(
         [sys.executable, "-m", "generator", "validate", str(host_project), "--emulate", "--random", "200"],
         stdout=subprocess.PIPE,

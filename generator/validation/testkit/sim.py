@@ -71,7 +71,12 @@ class SimDevice:
     def _serve(self) -> None:
         parser = p.StreamParser()
         self._sock.settimeout(0.1)
-        self._send(self.mis.noise_before_banner + self.banner())
+        # Bootloader chatter is sent when the host first talks (as if the board reset on connect):
+        # sent at attach time it could be gone before the host's port is open, and the test that
+        # checks it is ignored would race.
+        boot_pending = bool(self.mis.noise_before_banner)
+        if not boot_pending:
+            self._send(self.banner())
         hung = False
         while not self._stop.is_set():
             try:
@@ -82,6 +87,9 @@ class SimDevice:
                 return
             if not data:
                 return
+            if boot_pending:
+                boot_pending = False
+                self._send(self.mis.noise_before_banner + self.banner())
             if self.mis.silent or hung:
                 continue
             for ev in parser.feed(data):
