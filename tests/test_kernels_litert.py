@@ -157,7 +157,7 @@ def check_single_op_models(kernels: KernelLib, models: list[tuple[str, bytes]]) 
     return checked
 
 
-@pytest.mark.parametrize("op_type", sorted(set(SUPPORTED_OPS) - {"PADV2"}))
+@pytest.mark.parametrize("op_type", SUPPORTED_OPS)
 def test_random_single_op_models_are_byte_identical_to_litert(kernels: KernelLib, fixtures, op_type: str) -> None:
     models = fixtures.get(op_type, [])
     assert len(models) == FIXTURES_PER_OP, f"factory produced {len(models)} {op_type} models"

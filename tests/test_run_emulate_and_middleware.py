@@ -72,3 +72,12 @@ def test_regenerating_for_another_board_drops_the_old_build(model, tmp_path) -> 
     _ok(["build", str(project)])
     _ok(["run", str(project), "--input", str(IMAGES_DIR / "vtest_0000.jpg"), "--out", str(tmp_path / "o.npz"),
          "--emulate"])
+
+
+def test_regenerating_for_another_family_leaves_no_sources_of_the_old_one(model, tmp_path) -> None:
+    project = tmp_path / "p"
+    _ok(["generate", str(model), "--target", "stm32n6570-dk", "--out", str(project)])
+    assert (project / "src" / "system_stm32n6.c").is_file()
+    _ok(["generate", str(model), "--target", "qemu-mps2-an500", "--out", str(project)])
+    assert not (project / "src" / "system_stm32n6.c").exists()
+    assert not (project / "src" / "uart_stm32_usart.c").exists()

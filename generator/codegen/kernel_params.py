@@ -396,7 +396,11 @@ def softmax_table(in_scale: float, beta: float) -> list[float]:
     table = [0.0] * 256
     for v in range(256):
         x = np.float32(scale * np.float32(v))
-        e = _EXPF(float(x)) if _EXPF is not None else float(np.exp(x, dtype=np.float32))
+        if _EXPF is None:
+            # numpy's exp is not libm's expf: the table could differ from LiteRT's by an ulp
+            raise CodegenError("the C math library (libm expf) is not found; SOFTMAX tables need it to "
+                               "match TFLite's bit for bit")
+        e = _EXPF(float(x))
         table[255 - v] = float(np.float32(e))
     return table
 
@@ -544,7 +548,6 @@ _HANDLERS = {
     "QUANTIZE": _quantize,
     "DEQUANTIZE": _dequantize,
     "PAD": _pad,
-    "PADV2": _pad,
     "MEAN": _mean,
 }
 

@@ -12,6 +12,7 @@ The manifest `stm32gen-project.json` tells build.py what to build and where each
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -102,6 +103,7 @@ def render_project(out_dir: str | Path, target, plan, sources: Mapping[str, str 
     fam = family_of(target)
     lay = compute_layout(target, plan)
     src = out / "src"
+    shutil.rmtree(src, ignore_errors=True)  # all generated: a previous board's files must not linger
     copied = [f"common/{n}" for n in _COMMON] + list(_FAMILY[fam])
     if app == "selftest":
         copied.append("common/selftest.c")
