@@ -34,7 +34,7 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 test: setup
-	STM32GEN_REQUIRE_TOOLS=1 $(PY) -m pytest -n $(PYTEST_WORKERS) -q
+	STM32GEN_REQUIRE_TOOLS=1 $(PY) -m pytest -n $(PYTEST_WORKERS) --dist worksteal -q
 
 lint: venv
 	$(VENV)/bin/ruff check generator tests benchmarks

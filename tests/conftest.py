@@ -26,6 +26,9 @@ REQUIRED_TOOLS = ("arm-none-eabi-gcc", "qemu-system-arm", "cmake", "ninja", "gcc
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not MODELS_DIR.is_dir():
         raise pytest.UsageError(f"the shared models are missing: expected {MODELS_DIR} beside the repository")
+    # The QEMU end-to-end runs take minutes each: start them first so the other worker fills in
+    # around them instead of waiting at the end (with `--dist worksteal`, see the Makefile).
+    items.sort(key=lambda item: item.module.__name__ != "test_qemu_end_to_end")
     missing = [t for t in REQUIRED_TOOLS if shutil.which(t) is None]
     if missing and os.environ.get("STM32GEN_REQUIRE_TOOLS") == "1":
         raise pytest.UsageError(f"missing tools: {', '.join(missing)} (run `make setup`)")
